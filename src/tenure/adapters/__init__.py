@@ -1,0 +1,1 @@
+"""Adapters from the domain to the outside world."""

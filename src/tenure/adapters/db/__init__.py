@@ -1,0 +1,1 @@
+"""Storage on SQLite or PostgreSQL, through SQLAlchemy 2 Core."""

@@ -1,0 +1,1 @@
+"""Repositories: each is built for one organisation and cannot reach another's rows."""

@@ -1,0 +1,73 @@
+"""The audit log of one organisation: appended in the transaction of the change it records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from tenure.adapters.db.repositories.base import TenantRepository
+from tenure.adapters.db.tables import audit_log
+from tenure.domain.audit import AuditEntry
+
+
+class AuditRepository(TenantRepository):
+    def add(self, entry: AuditEntry) -> None:
+        self.add_many([entry])
+
+    def add_many(self, entries: Sequence[AuditEntry]) -> None:
+        if not entries:
+            return
+        self.conn.execute(
+            insert(audit_log),
+            [
+                {
+                    "org_id": self.org_id,
+                    "at": e.at,
+                    "actor": str(e.actor),
+                    "action": e.action.value,
+                    "resource_type": e.resource_type,
+                    "resource_id": e.resource_id,
+                    "request_id": e.request_id,
+                    "detail": e.detail,
+                }
+                for e in entries
+            ],
+        )
+
+    def page(
+        self,
+        *,
+        action: str | None = None,
+        resource_id: str | None = None,
+        actor: str | None = None,
+        request_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Newest first; ``before_id`` is the cursor."""
+        stmt = select(audit_log).where(self.scoped(audit_log))
+        if action:
+            stmt = stmt.where(
+                audit_log.c.action.like(action.replace("*", "%"))
+                if "*" in action
+                else audit_log.c.action == action
+            )
+        if resource_id:
+            stmt = stmt.where(audit_log.c.resource_id == resource_id)
+        if actor:
+            stmt = stmt.where(audit_log.c.actor == actor)
+        if request_id:
+            stmt = stmt.where(audit_log.c.request_id == request_id)
+        if since:
+            stmt = stmt.where(audit_log.c.at >= since)
+        if until:
+            stmt = stmt.where(audit_log.c.at < until)
+        if before_id:
+            stmt = stmt.where(audit_log.c.id < before_id)
+        stmt = stmt.order_by(audit_log.c.id.desc()).limit(limit)
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]

@@ -1,0 +1,215 @@
+"""Groups of one organisation and their direct members, changed as per-member deltas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from tenure.adapters.db.repositories.base import TenantRepository
+from tenure.adapters.db.rows import to_group
+from tenure.adapters.db.tables import group_members, groups, unknown_members, users
+from tenure.domain.directory import Group
+
+
+class GroupRepository(TenantRepository):
+    """Groups; member changes cost the same whatever the size of the group."""
+
+    def get(self, group_id: str, *, lock: bool = False, include_deleted: bool = False) -> Group | None:
+        stmt = select(groups).where(self.scoped(groups), groups.c.id == group_id)
+        if not include_deleted:
+            stmt = stmt.where(groups.c.deleted_at.is_(None))
+        if lock:
+            stmt = self._lock(stmt)
+        row = self.conn.execute(stmt).first()
+        return to_group(row) if row else None
+
+    def name_taken(self, display_name: str, exclude_id: str | None) -> bool:
+        stmt = select(groups.c.id).where(
+            self.scoped(groups),
+            groups.c.deleted_at.is_(None),
+            groups.c.display_name_ci == display_name.lower(),
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(groups.c.id != exclude_id)
+        return self.conn.execute(stmt.limit(1)).first() is not None
+
+    def add(self, group: Group) -> None:
+        self.conn.execute(
+            insert(groups).values(
+                id=group.id, org_id=self.org_id, created_at=group.created_at, member_count=0,
+                **self._values(group),
+            )
+        )
+
+    def update(self, group: Group) -> None:
+        self.conn.execute(
+            update(groups).where(self.scoped(groups), groups.c.id == group.id).values(**self._values(group))
+        )
+
+    def touch(self, group: Group) -> None:
+        """Bump version and lastModified after a member change."""
+        self.conn.execute(
+            update(groups)
+            .where(self.scoped(groups), groups.c.id == group.id)
+            .values(version=group.version, updated_at=group.updated_at)
+        )
+
+    def mark_deleted(self, group: Group) -> None:
+        self.conn.execute(
+            update(groups)
+            .where(self.scoped(groups), groups.c.id == group.id)
+            .values(deleted_at=group.deleted_at, updated_at=group.updated_at, version=group.version)
+        )
+        self.conn.execute(
+            delete(group_members).where(self.scoped(group_members), group_members.c.group_id == group.id)
+        )
+
+    def search(
+        self,
+        where: ColumnElement[bool] | None,
+        order_by: Sequence[Any],
+        offset: int,
+        limit: int,
+    ) -> tuple[int, list[Group]]:
+        base = [self.scoped(groups), groups.c.deleted_at.is_(None)]
+        if where is not None:
+            base.append(where)
+        condition = and_(*base)
+        total = self.conn.scalar(select(func.count()).select_from(groups).where(condition)) or 0
+        rows: list[Any] = []
+        if limit > 0 and offset < total:
+            stmt = select(groups).where(condition).order_by(*order_by).offset(offset).limit(limit)
+            rows = list(self.conn.execute(stmt))
+        return total, [to_group(r) for r in rows]
+
+    # -- members ---------------------------------------------------------------------------
+
+    def members(self, group_ids: Iterable[str]) -> dict[str, list[tuple[str, str | None]]]:
+        """Each group's members as (user id, display name), in a stable order."""
+        ids = list(group_ids)
+        found: dict[str, list[tuple[str, str | None]]] = {g: [] for g in ids}
+        if not ids:
+            return found
+        stmt = (
+            select(group_members.c.group_id, users.c.id, users.c.display_name, users.c.user_name)
+            .join(users, users.c.id == group_members.c.user_id)
+            .where(self.scoped(group_members), group_members.c.group_id.in_(ids))
+            .order_by(group_members.c.group_id, group_members.c.added_at, users.c.id)
+        )
+        for row in self.conn.execute(stmt):
+            found[row.group_id].append((row.id, row.display_name or row.user_name))
+        return found
+
+    def member_ids(self, group_id: str) -> set[str]:
+        stmt = select(group_members.c.user_id).where(
+            self.scoped(group_members), group_members.c.group_id == group_id
+        )
+        return set(self.conn.scalars(stmt))
+
+    def present(self, group_id: str, user_ids: Iterable[str]) -> set[str]:
+        """Which of ``user_ids`` are members now (an indexed look-up, not a list scan)."""
+        ids = list(set(user_ids))
+        if not ids:
+            return set()
+        stmt = select(group_members.c.user_id).where(
+            self.scoped(group_members),
+            group_members.c.group_id == group_id,
+            group_members.c.user_id.in_(ids),
+        )
+        return set(self.conn.scalars(stmt))
+
+    def add_members(self, group_id: str, user_ids: Sequence[str], at: datetime) -> None:
+        if not user_ids:
+            return
+        self.conn.execute(
+            insert(group_members),
+            [{"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at} for u in user_ids],
+        )
+        self._count(group_id, len(user_ids))
+
+    def remove_members(self, group_id: str, user_ids: Sequence[str]) -> None:
+        if not user_ids:
+            return
+        self.conn.execute(
+            delete(group_members).where(
+                self.scoped(group_members),
+                group_members.c.group_id == group_id,
+                group_members.c.user_id.in_(list(user_ids)),
+            )
+        )
+        self._count(group_id, -len(user_ids))
+
+    def groups_of(self, user_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """Each user's groups as (group id, display name): the read-only User ``groups``."""
+        ids = list(set(user_ids))
+        found: dict[str, list[tuple[str, str]]] = {u: [] for u in ids}
+        if not ids:
+            return found
+        stmt = (
+            select(group_members.c.user_id, groups.c.id, groups.c.display_name)
+            .join(groups, groups.c.id == group_members.c.group_id)
+            .where(self.scoped(group_members), group_members.c.user_id.in_(ids))
+            .order_by(groups.c.display_name_ci)
+        )
+        for row in self.conn.execute(stmt):
+            found[row.user_id].append((row.id, row.display_name))
+        return found
+
+    def remove_user_everywhere(self, user_id: str) -> list[str]:
+        """Drop a deleted user from every group; returns the groups they were in."""
+        stmt = select(group_members.c.group_id).where(
+            self.scoped(group_members), group_members.c.user_id == user_id
+        )
+        group_ids = list(self.conn.scalars(stmt))
+        for group_id in group_ids:
+            self.remove_members(group_id, [user_id])
+        return group_ids
+
+    def record_unknown(
+        self, group_id: str, values: Sequence[str], request_id: str | None, at: datetime
+    ) -> None:
+        if values:
+            self.conn.execute(
+                insert(unknown_members),
+                [
+                    {"org_id": self.org_id, "group_id": group_id, "value": v[:512],
+                     "request_id": request_id, "seen_at": at}
+                    for v in values
+                ],
+            )
+
+    def unknown(self, limit: int = 500) -> list[dict[str, Any]]:
+        stmt = (
+            select(unknown_members, groups.c.display_name)
+            .join(groups, groups.c.id == unknown_members.c.group_id)
+            .where(self.scoped(unknown_members))
+            .order_by(unknown_members.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            {"group_id": r.group_id, "group": r.display_name, "value": r.value,
+             "request_id": r.request_id, "seen_at": r.seen_at}
+            for r in self.conn.execute(stmt)
+        ]
+
+    def _count(self, group_id: str, delta: int) -> None:
+        self.conn.execute(
+            update(groups)
+            .where(self.scoped(groups), groups.c.id == group_id)
+            .values(member_count=groups.c.member_count + delta)
+        )
+
+    def _values(self, group: Group) -> dict[str, Any]:
+        return {
+            "display_name": group.display_name,
+            "display_name_ci": group.display_name.lower(),
+            "external_id": group.external_id,
+            "data": group.profile,
+            "updated_at": group.updated_at,
+            "version": group.version,
+            "deleted_at": group.deleted_at,
+        }

@@ -1,0 +1,244 @@
+"""Memberships of one organisation and their periods."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+
+from tenure.adapters.db.repositories.base import TenantRepository
+from tenure.adapters.db.rows import to_membership, to_period
+from tenure.adapters.db.tables import (
+    attendance,
+    membership_periods,
+    memberships,
+    notes,
+    rooms,
+    tasks,
+)
+from tenure.domain.membership import Membership, Period
+
+
+class MembershipRepository(TenantRepository):
+    """Memberships are inserted and updated, never deleted."""
+
+    def get(self, membership_id: str, *, lock: bool = False, with_periods: bool = True) -> Membership | None:
+        stmt = select(memberships).where(self.scoped(memberships), memberships.c.id == membership_id)
+        if lock:
+            stmt = self._lock(stmt)
+        row = self.conn.execute(stmt).first()
+        if row is None:
+            return None
+        membership = to_membership(row)
+        if with_periods:
+            membership.periods = self.periods([membership.id])[membership.id]
+        return membership
+
+    def in_room(self, room_id: str, user_ids: Iterable[str], *, lock: bool = False) -> dict[str, list[Membership]]:
+        """Every membership (any status) the given people have in one room."""
+        ids = list(set(user_ids))
+        found: dict[str, list[Membership]] = {u: [] for u in ids}
+        if not ids:
+            return found
+        stmt = select(memberships).where(
+            self.scoped(memberships), memberships.c.room_id == room_id, memberships.c.user_id.in_(ids)
+        )
+        if lock:
+            stmt = self._lock(stmt)
+        for row in self.conn.execute(stmt):
+            found[row.user_id].append(to_membership(row))
+        return found
+
+    def of_users(self, user_ids: Iterable[str], *, status: str | None = None) -> list[Membership]:
+        ids = list(set(user_ids))
+        if not ids:
+            return []
+        stmt = select(memberships).where(self.scoped(memberships), memberships.c.user_id.in_(ids))
+        if status:
+            stmt = stmt.where(memberships.c.status == status)
+        stmt = stmt.order_by(memberships.c.created_at, memberships.c.id)
+        return [to_membership(r) for r in self.conn.execute(stmt)]
+
+    def of_room(self, room_id: str, *, status: str | None = None) -> list[Membership]:
+        stmt = select(memberships).where(self.scoped(memberships), memberships.c.room_id == room_id)
+        if status:
+            stmt = stmt.where(memberships.c.status == status)
+        return [to_membership(r) for r in self.conn.execute(stmt)]
+
+    def page(
+        self,
+        *,
+        room_id: str | None = None,
+        user_id: str | None = None,
+        status: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Membership]:
+        stmt = select(memberships).where(self.scoped(memberships))
+        if room_id:
+            stmt = stmt.where(memberships.c.room_id == room_id)
+        if user_id:
+            stmt = stmt.where(memberships.c.user_id == user_id)
+        if status:
+            stmt = stmt.where(memberships.c.status == status)
+        if after:
+            stmt = stmt.where(memberships.c.id > after)
+        stmt = stmt.order_by(memberships.c.id).limit(limit)
+        found = [to_membership(r) for r in self.conn.execute(stmt)]
+        periods = self.periods([m.id for m in found])
+        for m in found:
+            m.periods = periods[m.id]
+        return found
+
+    def periods(self, membership_ids: Iterable[str]) -> dict[str, list[Period]]:
+        ids = list(set(membership_ids))
+        found: dict[str, list[Period]] = {m: [] for m in ids}
+        if not ids:
+            return found
+        stmt = (
+            select(membership_periods)
+            .where(self.scoped(membership_periods), membership_periods.c.membership_id.in_(ids))
+            .order_by(membership_periods.c.started_at, membership_periods.c.id)
+        )
+        for row in self.conn.execute(stmt):
+            found[row.membership_id].append(to_period(row))
+        return found
+
+    def add_many(self, created: Sequence[Membership], request_id: str | None) -> None:
+        """Insert new memberships with their first, open period."""
+        if not created:
+            return
+        self.conn.execute(
+            insert(memberships),
+            [{"id": m.id, "org_id": self.org_id, "created_at": m.created_at, "version": 1,
+              "room_id": m.room_id, "user_id": m.user_id, **self._state(m)} for m in created],
+        )
+        self._open_periods(created, request_id)
+
+    def save_many(self, changed: Sequence[Membership], request_id: str | None) -> None:
+        """Persist status changes: close ended periods and open started ones."""
+        if not changed:
+            return
+        for m in changed:
+            self.conn.execute(
+                update(memberships)
+                .where(self.scoped(memberships), memberships.c.id == m.id)
+                .values(version=memberships.c.version + 1, **self._state(m))
+            )
+        ended = [m for m in changed if not m.is_active]
+        started = [m for m in changed if m.is_active]
+        for m in ended:
+            self.conn.execute(
+                update(membership_periods)
+                .where(
+                    self.scoped(membership_periods),
+                    membership_periods.c.membership_id == m.id,
+                    membership_periods.c.ended_at.is_(None),
+                )
+                .values(ended_at=m.last_ended_at, end_reason=m.last_end_reason,
+                        ended_by=self._ender(m), end_request_id=request_id)
+            )
+        self._open_periods(started, request_id)
+
+    def save_access(self, m: Membership) -> None:
+        self.conn.execute(
+            update(memberships)
+            .where(self.scoped(memberships), memberships.c.id == m.id)
+            .values(role=m.role.value, permissions=m.permissions, version=memberships.c.version + 1)
+        )
+
+    def version(self, membership_id: str) -> int:
+        return int(self.conn.scalar(
+            select(memberships.c.version).where(self.scoped(memberships), memberships.c.id == membership_id)
+        ) or 0)
+
+    def history_counts(self, membership_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Meetings attended, notes written and tasks assigned, per membership."""
+        ids = list(set(membership_ids))
+        counts = {m: {"meetings": 0, "notes": 0, "tasks": 0} for m in ids}
+        if not ids:
+            return counts
+        for key, table, column in (
+            ("meetings", attendance, attendance.c.membership_id),
+            ("notes", notes, notes.c.membership_id),
+            ("tasks", tasks, tasks.c.assignee_membership_id),
+        ):
+            stmt = (
+                select(column, func.count())
+                .where(table.c.org_id == self.org_id, column.in_(ids))
+                .group_by(column)
+            )
+            for membership_id, n in self.conn.execute(stmt):
+                counts[membership_id][key] = int(n)
+        return counts
+
+    def ended_in_window(self, since: datetime) -> list[dict[str, Any]]:
+        """IdP-ended periods since ``since``, with their room: the raw material of mass-removal."""
+        stmt = (
+            select(
+                membership_periods.c.membership_id,
+                membership_periods.c.ended_at,
+                membership_periods.c.end_reason,
+                membership_periods.c.end_request_id,
+                memberships.c.room_id,
+                memberships.c.user_id,
+                memberships.c.status,
+            )
+            .join(memberships, memberships.c.id == membership_periods.c.membership_id)
+            .where(
+                self.scoped(membership_periods),
+                membership_periods.c.ended_at >= since,
+                membership_periods.c.end_reason.in_(["group_removal", "user_deactivated",
+                                                     "user_deleted", "group_deleted"]),
+            )
+            .order_by(membership_periods.c.ended_at)
+        )
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+    def active_counts_by_room(self) -> dict[str, int]:
+        stmt = (
+            select(memberships.c.room_id, func.count())
+            .where(self.scoped(memberships), memberships.c.status == "active")
+            .group_by(memberships.c.room_id)
+        )
+        return {room_id: int(n) for room_id, n in self.conn.execute(stmt)}
+
+    def active_in_linked_rooms(self) -> list[dict[str, Any]]:
+        stmt = (
+            select(memberships.c.id, memberships.c.user_id, memberships.c.room_id, memberships.c.source,
+                   rooms.c.group_id, rooms.c.name)
+            .join(rooms, and_(rooms.c.id == memberships.c.room_id, rooms.c.group_id.is_not(None)))
+            .where(self.scoped(memberships), memberships.c.status == "active")
+        )
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _state(self, m: Membership) -> dict[str, Any]:
+        return {
+            "status": m.status.value,
+            "role": m.role.value,
+            "permissions": m.permissions,
+            "source": m.source.value,
+            "last_started_at": m.last_started_at,
+            "last_ended_at": m.last_ended_at,
+            "last_end_reason": m.last_end_reason,
+        }
+
+    @staticmethod
+    def _ender(m: Membership) -> str | None:
+        return m.last_actor or "system:tenure"
+
+    def _open_periods(self, started: Sequence[Membership], request_id: str | None) -> None:
+        rows = []
+        for m in started:
+            period = m.periods[-1]
+            rows.append({
+                "org_id": self.org_id, "membership_id": m.id, "started_at": period.started_at,
+                "start_reason": period.start_reason, "started_by": period.started_by,
+                "start_request_id": request_id,
+            })
+        if rows:
+            self.conn.execute(insert(membership_periods), rows)

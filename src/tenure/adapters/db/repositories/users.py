@@ -1,0 +1,195 @@
+"""Users of one organisation, with their e-mails and every name they were known by."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
+
+from tenure.adapters.db.repositories.base import TenantRepository
+from tenure.adapters.db.rows import to_user
+from tenure.adapters.db.tables import user_aliases, user_emails, users
+from tenure.domain.directory import User
+
+
+class UserRepository(TenantRepository):
+    """Users, soft-deleted ones included where support needs them."""
+
+    def get(self, user_id: str, *, include_deleted: bool = False, lock: bool = False) -> User | None:
+        stmt = select(users).where(self.scoped(users), users.c.id == user_id)
+        if not include_deleted:
+            stmt = stmt.where(users.c.deleted_at.is_(None))
+        if lock:
+            stmt = self._lock(stmt)
+        row = self.conn.execute(stmt).first()
+        return to_user(row) if row else None
+
+    def get_many(self, user_ids: Iterable[str], *, include_deleted: bool = False) -> list[User]:
+        ids = list(set(user_ids))
+        if not ids:
+            return []
+        stmt = select(users).where(self.scoped(users), users.c.id.in_(ids))
+        if not include_deleted:
+            stmt = stmt.where(users.c.deleted_at.is_(None))
+        return [to_user(r) for r in self.conn.execute(stmt)]
+
+    def live_ids(self, user_ids: Iterable[str]) -> set[str]:
+        """Which of ``user_ids`` name live users of this organisation."""
+        ids = list(set(user_ids))
+        if not ids:
+            return set()
+        stmt = select(users.c.id).where(
+            self.scoped(users), users.c.id.in_(ids), users.c.deleted_at.is_(None)
+        )
+        return set(self.conn.scalars(stmt))
+
+    def taken(self, user_name: str, external_id: str | None, exclude_id: str | None) -> str | None:
+        """The attribute another live user already holds, if any (RFC 7643 §4.1 uniqueness)."""
+        clauses = [users.c.user_name_ci == user_name.lower()]
+        if external_id is not None:
+            clauses.append(users.c.external_id == external_id)
+        stmt = select(users.c.user_name_ci, users.c.external_id).where(
+            self.scoped(users), users.c.deleted_at.is_(None), or_(*clauses)
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(users.c.id != exclude_id)
+        row = self.conn.execute(stmt.limit(1)).first()
+        if row is None:
+            return None
+        return "userName" if row.user_name_ci == user_name.lower() else "externalId"
+
+    def add(self, user: User) -> None:
+        self.conn.execute(insert(users).values(**self._values(user), id=user.id, org_id=self.org_id,
+                                               created_at=user.created_at))
+        self._write_emails(user, replace=False)
+        self._remember(user)
+
+    def update(self, user: User) -> None:
+        self.conn.execute(
+            update(users)
+            .where(self.scoped(users), users.c.id == user.id)
+            .values(**self._values(user))
+        )
+        self._write_emails(user, replace=True)
+        self._remember(user)
+
+    def set_active(self, user: User) -> None:
+        """Persist only ``active`` and the bookkeeping; the hot path of deactivation."""
+        self.conn.execute(
+            update(users)
+            .where(self.scoped(users), users.c.id == user.id)
+            .values(active=user.active, data=user.profile, updated_at=user.updated_at,
+                    version=user.version)
+        )
+
+    def mark_deleted(self, user: User) -> None:
+        self.conn.execute(
+            update(users)
+            .where(self.scoped(users), users.c.id == user.id)
+            .values(deleted_at=user.deleted_at, updated_at=user.updated_at, version=user.version)
+        )
+
+    def search(
+        self,
+        where: ColumnElement[bool] | None,
+        order_by: Sequence[Any],
+        offset: int,
+        limit: int,
+        *,
+        with_total: bool = True,
+    ) -> tuple[int, list[User]]:
+        base = [self.scoped(users), users.c.deleted_at.is_(None)]
+        if where is not None:
+            base.append(where)
+        condition = and_(*base)
+        total = 0
+        if with_total:
+            total = self.conn.scalar(select(func.count()).select_from(users).where(condition)) or 0
+        rows: list[Any] = []
+        if limit > 0 and (not with_total or offset < total):
+            stmt = select(users).where(condition).order_by(*order_by).offset(offset).limit(limit)
+            rows = list(self.conn.execute(stmt))
+        return total, [to_user(r) for r in rows]
+
+    def ids_by_alias(self, kind: str, value: str) -> list[str]:
+        """Every user, deleted ones included, once known by this userName, e-mail or externalId."""
+        stmt = select(user_aliases.c.user_id).where(
+            self.scoped(user_aliases),
+            user_aliases.c.kind == kind,
+            user_aliases.c.value_ci == value.lower(),
+        )
+        return list(dict.fromkeys(self.conn.scalars(stmt)))
+
+    def aliases(self, user_ids: Iterable[str]) -> dict[str, set[tuple[str, str]]]:
+        ids = list(set(user_ids))
+        found: dict[str, set[tuple[str, str]]] = {i: set() for i in ids}
+        if not ids:
+            return found
+        stmt = select(user_aliases.c.user_id, user_aliases.c.kind, user_aliases.c.value_ci).where(
+            self.scoped(user_aliases), user_aliases.c.user_id.in_(ids)
+        )
+        for row in self.conn.execute(stmt):
+            found[row.user_id].add((row.kind, row.value_ci))
+        return found
+
+    def all_ids(self, *, include_deleted: bool) -> list[str]:
+        stmt = select(users.c.id).where(self.scoped(users))
+        if not include_deleted:
+            stmt = stmt.where(users.c.deleted_at.is_(None))
+        return list(self.conn.scalars(stmt))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _values(self, user: User) -> dict[str, Any]:
+        return {
+            "user_name": user.user_name,
+            "user_name_ci": user.user_name.lower(),
+            "external_id": user.external_id,
+            "active": user.active,
+            "display_name": user.display_name,
+            "data": user.profile,
+            "updated_at": user.updated_at,
+            "version": user.version,
+            "deleted_at": user.deleted_at,
+        }
+
+    def _write_emails(self, user: User, *, replace: bool) -> None:
+        if replace:
+            self.conn.execute(
+                delete(user_emails).where(self.scoped(user_emails), user_emails.c.user_id == user.id)
+            )
+        rows = [
+            {
+                "org_id": self.org_id,
+                "user_id": user.id,
+                "value": str(e["value"]),
+                "value_ci": str(e["value"]).lower(),
+                "type": e.get("type") if isinstance(e.get("type"), str) else None,
+                "is_primary": e.get("primary") is True,
+            }
+            for e in user.profile.get("emails", [])
+            if isinstance(e, dict) and isinstance(e.get("value"), str)
+        ]
+        if rows:
+            self.conn.execute(insert(user_emails), rows)
+
+    def _remember(self, user: User) -> None:
+        """Record each userName, e-mail and externalId once, so support can find them later."""
+        facts = user.identity_keys()
+        rows = [
+            {"org_id": self.org_id, "user_id": user.id, "kind": kind, "value_ci": value.lower(),
+             "first_seen": user.updated_at}
+            for kind, value in sorted(facts)
+        ]
+        if not rows:
+            return
+        dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = dialect_insert(user_aliases).on_conflict_do_nothing(
+            index_elements=["user_id", "kind", "value_ci"]
+        )
+        self.conn.execute(stmt, rows)
+

@@ -1,0 +1,151 @@
+"""Units of work over SQLAlchemy: one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from tenure.adapters.db.repositories.audit import AuditRepository
+from tenure.adapters.db.repositories.groups import GroupRepository
+from tenure.adapters.db.repositories.history import HistoryRepository
+from tenure.adapters.db.repositories.memberships import MembershipRepository
+from tenure.adapters.db.repositories.platform import PlatformRepository
+from tenure.adapters.db.repositories.restores import RestoreRepository
+from tenure.adapters.db.repositories.rooms import RoomRepository
+from tenure.adapters.db.repositories.users import UserRepository
+from tenure.domain.audit import Actor
+from tenure.domain.errors import Conflict
+
+T = TypeVar("T")
+
+# Constraint names whose violation means "another request got there first": retry, then the
+# second attempt sees the winner's row and decides again.
+_RACE_MARKERS = ("uq_memberships_active", "pk_group_members", "group_members.group_id",
+                 "deadlock detected", "could not serialize", "database is locked")
+
+
+class SqlUnitOfWork:
+    """One transaction for one organisation; repositories are bound to it on entry."""
+
+    conn: Connection
+    users: UserRepository
+    groups: GroupRepository
+    rooms: RoomRepository
+    memberships: MembershipRepository
+    history: HistoryRepository
+    restores: RestoreRepository
+    audit: AuditRepository
+    platform: PlatformRepository
+
+    def __init__(self, engine: Engine, org_id: str, actor: Actor, request_id: str | None = None,
+                 *, write: bool = True) -> None:
+        self.engine = engine
+        self.org_id = org_id
+        self.actor = actor
+        self.request_id = request_id
+        self.write = write
+        self._committed = False
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.conn = self.engine.connect().execution_options(write=self.write)
+        self._tx = self.conn.begin()
+        self.users = UserRepository(self.conn, self.org_id)
+        self.groups = GroupRepository(self.conn, self.org_id)
+        self.rooms = RoomRepository(self.conn, self.org_id)
+        self.memberships = MembershipRepository(self.conn, self.org_id)
+        self.history = HistoryRepository(self.conn, self.org_id)
+        self.restores = RestoreRepository(self.conn, self.org_id)
+        self.audit = AuditRepository(self.conn, self.org_id)
+        self.platform = PlatformRepository(self.conn)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()
+        self._committed = True
+
+    def savepoint(self) -> object:
+        """A nested transaction, so one failed Bulk operation leaves the others intact."""
+        return self.conn.begin_nested()
+
+
+class PlatformUnitOfWork:
+    """A transaction over tenants and credentials (the command line and authentication)."""
+
+    platform: PlatformRepository
+
+    def __init__(self, engine: Engine, *, write: bool = True) -> None:
+        self.engine = engine
+        self.write = write
+
+    def __enter__(self) -> PlatformUnitOfWork:
+        self.conn = self.engine.connect().execution_options(write=self.write)
+        self._tx = self.conn.begin()
+        self.platform = PlatformRepository(self.conn)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+    def tenant(self, org_id: str, actor: Actor, request_id: str | None = None) -> TenantView:
+        """Tenant repositories on this same transaction (for platform-level use cases)."""
+        return TenantView(self.conn, org_id, actor, request_id)
+
+
+class TenantView(SqlUnitOfWork):
+    """Tenant repositories sharing an open connection; committing is left to the owner."""
+
+    def __init__(self, conn: Connection, org_id: str, actor: Actor, request_id: str | None) -> None:
+        super().__init__(conn.engine, org_id, actor, request_id)
+        self.conn = conn
+        self.users = UserRepository(conn, org_id)
+        self.groups = GroupRepository(conn, org_id)
+        self.rooms = RoomRepository(conn, org_id)
+        self.memberships = MembershipRepository(conn, org_id)
+        self.history = HistoryRepository(conn, org_id)
+        self.restores = RestoreRepository(conn, org_id)
+        self.audit = AuditRepository(conn, org_id)
+        self.platform = PlatformRepository(conn)
+
+
+def is_race(error: DBAPIError) -> bool:
+    text = str(error.orig).lower() if error.orig is not None else str(error).lower()
+    return any(marker in text for marker in _RACE_MARKERS)
+
+
+def retry_races(fn: Callable[[], T], attempts: int = 6) -> T:
+    """Run a whole use case again when a concurrent request won a race on a constraint.
+
+    Each attempt is a fresh transaction, so the retry sees the winner's rows and applies
+    the same rules to them: the end state equals a serial one.
+    """
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except (IntegrityError, OperationalError) as error:
+            if not is_race(error):
+                raise
+            if attempt == attempts - 1:
+                raise Conflict("a concurrent change to the same records won; retry the request") from error
+            time.sleep(0.005 * (2**attempt))
+    raise AssertionError("unreachable")
