@@ -1,0 +1,402 @@
+"""SCIM filters (RFC 7644 §3.4.2.2) translated to SQL, so the database does the filtering.
+
+The grammar is scim2-models'; this module walks its syntax tree and emits SQLAlchemy
+expressions. A clause is never dropped and a result never widened: an attribute that
+cannot be filtered, or an operator its type does not support, is a 400 ``invalidFilter``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from scim2_models import ScimFilter
+from scim2_models.path import (
+    AttrPath,
+    CompareOperator,
+    Comparison,
+    FilterNode,
+    LogicalExpr,
+    LogicalOperator,
+    Not,
+    Present,
+    ValuePath,
+)
+from sqlalchemy import and_, cast, exists, func, literal, not_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from tenure.adapters.db.tables import group_members, groups, user_emails, users
+from tenure.domain.clock import as_utc
+from tenure.domain.errors import InvalidFilter
+from tenure.scim.schema import ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
+
+Expr = ColumnElement[Any]
+Cond = ColumnElement[bool]
+# Given how to read a sub-attribute of one element, the condition on that element.
+ElementCond = Callable[[Callable[[str], Expr]], Cond]
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """A single-valued attribute readable as one SQL expression."""
+
+    expr: Callable[[str], Expr]  # dialect → expression
+    type: str = "string"  # string | boolean | dateTime | integer
+    case_exact: bool = False
+    nullable: bool = True
+    lowered: bool = False  # the column already holds the lowercased value (indexed look-ups)
+
+
+@dataclass(frozen=True, slots=True)
+class Multi:
+    """A multi-valued attribute: a condition holds if one of its values satisfies it."""
+
+    exists: Callable[[str, ElementCond | None], Cond]
+    # sub-attribute → (type, case_exact)
+    subs: dict[str, tuple[str, bool]]
+    default_sub: str = "value"
+
+
+def parse(text: str) -> FilterNode:
+    """Parse filter text; any syntax error is ``invalidFilter``."""
+    if len(text) > 4096:
+        raise InvalidFilter("the filter is longer than 4096 characters")
+    try:
+        return ScimFilter(text).ast
+    except Exception as error:  # scim2-models raises its own exception types
+        raise InvalidFilter(f"the filter could not be parsed: {_reason(error)}") from None
+
+
+def _reason(error: Exception) -> str:
+    detail = getattr(error, "detail", None) or str(error)
+    return str(detail).splitlines()[0][:200]
+
+
+# -- attribute catalogues ------------------------------------------------------------------
+
+
+def _json(column: Any, *keys: str) -> Callable[[str], Expr]:
+    def build(_dialect: str) -> Expr:
+        node = column[keys] if len(keys) > 1 else column[keys[0]]
+        return node.as_string()  # type: ignore[no-any-return]
+
+    return build
+
+
+def _col(column: Any) -> Callable[[str], Expr]:
+    return lambda _dialect: column
+
+
+def _json_array_exists(column: Any, key: str) -> Callable[[str, ElementCond | None], Cond]:
+    """EXISTS over the elements of a JSON array attribute, on either database."""
+
+    def build(dialect: str, element_cond: ElementCond | None) -> Cond:
+        if dialect == "postgresql":
+            empty = cast(literal("[]"), column.type)
+            elements = func.jsonb_array_elements(func.coalesce(column[key], empty))
+            table = elements.table_valued("value").alias("el")
+
+            def field(sub: str) -> Expr:
+                return table.c.value.op("->>")(sub)  # type: ignore[no-any-return]
+        else:
+            table = func.json_each(column, f"$.{key}").table_valued("value").alias("el")
+
+            def field(sub: str) -> Expr:
+                return func.json_extract(table.c.value, f"$.{sub}")
+
+        inner = select(literal(1)).select_from(table)
+        if element_cond is not None:
+            inner = inner.where(element_cond(field))
+        return exists(inner)
+
+    return build
+
+
+_USER_JSON_STRINGS = {
+    "name.formatted": ("name", "formatted"),
+    "name.familyname": ("name", "familyName"),
+    "name.givenname": ("name", "givenName"),
+    "name.middlename": ("name", "middleName"),
+    "name.honorificprefix": ("name", "honorificPrefix"),
+    "name.honorificsuffix": ("name", "honorificSuffix"),
+    "nickname": ("nickName",),
+    "profileurl": ("profileUrl",),
+    "title": ("title",),
+    "usertype": ("userType",),
+    "preferredlanguage": ("preferredLanguage",),
+    "locale": ("locale",),
+    "timezone": ("timezone",),
+}
+_ENTERPRISE_STRINGS = ("employeeNumber", "costCenter", "organization", "division", "department")
+
+
+def _user_scalars() -> dict[str, Scalar]:
+    scalars = {
+        "id": Scalar(_col(users.c.id), case_exact=True, nullable=False),
+        "username": Scalar(_col(users.c.user_name_ci), nullable=False, lowered=True),
+        "externalid": Scalar(_col(users.c.external_id), case_exact=True),
+        "displayname": Scalar(_col(users.c.display_name)),
+        "active": Scalar(_col(users.c.active), type="boolean", nullable=False),
+        "meta.created": Scalar(_col(users.c.created_at), type="dateTime", nullable=False),
+        "meta.lastmodified": Scalar(_col(users.c.updated_at), type="dateTime", nullable=False),
+        "meta.resourcetype": Scalar(lambda _d: literal("User"), case_exact=True, nullable=False),
+    }
+    for name, keys in _USER_JSON_STRINGS.items():
+        scalars[name] = Scalar(_json(users.c.data, *keys))
+    for attr in _ENTERPRISE_STRINGS:
+        scalars[f"{ENTERPRISE_SCHEMA.lower()}:{attr.lower()}"] = Scalar(_json(users.c.data, ENTERPRISE_SCHEMA, attr))
+    scalars[f"{ENTERPRISE_SCHEMA.lower()}:manager.value"] = Scalar(
+        _json(users.c.data, ENTERPRISE_SCHEMA, "manager", "value"), case_exact=True
+    )
+    scalars[f"{ENTERPRISE_SCHEMA.lower()}:manager"] = scalars[f"{ENTERPRISE_SCHEMA.lower()}:manager.value"]
+    return scalars
+
+
+def _emails_exists(_dialect: str, element_cond: ElementCond | None) -> Cond:
+    columns = {"value": user_emails.c.value_ci, "type": user_emails.c.type,
+               "primary": user_emails.c.is_primary}
+    inner = select(literal(1)).where(user_emails.c.user_id == users.c.id).correlate(users)
+    if element_cond is not None:
+        inner = inner.where(element_cond(lambda sub: columns[sub]))
+    return exists(inner)
+
+
+_MULTI_SUBS_STD = {"value": ("string", False), "type": ("string", False), "primary": ("boolean", False),
+                   "display": ("string", False)}
+
+
+_EMAILS = Multi(_emails_exists, {"value": ("string", False), "type": ("string", False),
+                                  "primary": ("boolean", False)})
+
+
+def _user_multis() -> dict[str, Multi]:
+    multis = {"emails": _EMAILS}
+    for attr in ("phoneNumbers", "ims", "photos", "entitlements", "roles", "x509Certificates"):
+        multis[attr.lower()] = Multi(_json_array_exists(users.c.data, attr), dict(_MULTI_SUBS_STD))
+    multis["addresses"] = Multi(
+        _json_array_exists(users.c.data, "addresses"),
+        {k.lower(): ("string", False) for k in ("formatted", "streetAddress", "locality", "region",
+                                                 "postalCode", "country", "type")}
+        | {"primary": ("boolean", False)},
+        default_sub="formatted",
+    )
+    return multis
+
+
+def _members_exists(_dialect: str, element_cond: ElementCond | None) -> Cond:
+    columns = {"value": group_members.c.user_id, "type": literal("User")}
+    inner = select(literal(1)).where(group_members.c.group_id == groups.c.id).correlate(groups)
+    if element_cond is not None:
+        inner = inner.where(element_cond(lambda sub: columns[sub]))
+    return exists(inner)
+
+
+def _group_scalars() -> dict[str, Scalar]:
+    return {
+        "id": Scalar(_col(groups.c.id), case_exact=True, nullable=False),
+        "displayname": Scalar(_col(groups.c.display_name_ci), nullable=False, lowered=True),
+        "externalid": Scalar(_col(groups.c.external_id), case_exact=True),
+        "meta.created": Scalar(_col(groups.c.created_at), type="dateTime", nullable=False),
+        "meta.lastmodified": Scalar(_col(groups.c.updated_at), type="dateTime", nullable=False),
+        "meta.resourcetype": Scalar(lambda _d: literal("Group"), case_exact=True, nullable=False),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """What can be filtered and sorted on for one resource type."""
+
+    core: str
+    scalars: dict[str, Scalar]
+    multis: dict[str, Multi]
+    extensions: tuple[str, ...] = ()
+
+
+USERS = Catalogue(USER_SCHEMA, _user_scalars(), _user_multis(), (ENTERPRISE_SCHEMA,))
+GROUPS = Catalogue(GROUP_SCHEMA, _group_scalars(), {"members": Multi(_members_exists, {"value": ("string", True), "type": ("string", True)})})
+
+
+# -- translation ---------------------------------------------------------------------------
+
+
+def compile_filter(text: str, catalogue: Catalogue, dialect: str) -> Cond:
+    """The SQL condition for a SCIM filter over ``catalogue``'s resource."""
+    return _Compiler(catalogue, dialect).node(parse(text))
+
+
+def sort_expression(attribute: str, catalogue: Catalogue, dialect: str) -> Expr:
+    """The SQL expression to sort by for ``sortBy`` (RFC 7644 §3.4.2.3)."""
+    key = _key(_split(attribute), catalogue)
+    scalar = catalogue.scalars.get(key)
+    if scalar is None:
+        multi = catalogue.multis.get(key.split(".")[0])
+        if multi is not None and key.split(".")[0] == "emails":
+            return select(func.min(user_emails.c.value_ci)).where(
+                user_emails.c.user_id == users.c.id).correlate(users).scalar_subquery()
+        raise InvalidFilter(f"cannot sort by {attribute!r}", scim_type="invalidValue")
+    expr = scalar.expr(dialect)
+    if scalar.case_exact or scalar.lowered or scalar.type != "string":
+        return expr
+    return func.lower(expr)
+
+
+def _split(attribute: str) -> AttrPath:
+    try:
+        node = ScimFilter(f"{attribute} pr").ast
+    except Exception:
+        raise InvalidFilter(f"{attribute!r} is not an attribute path", scim_type="invalidValue") from None
+    assert isinstance(node, Present)
+    return node.attr_path
+
+
+def _key(path: AttrPath, catalogue: Catalogue) -> str:
+    name = path.attr.lower() + (f".{path.sub_attr.lower()}" if path.sub_attr else "")
+    if path.uri:
+        uri = path.uri.lower()
+        if uri == catalogue.core.lower():
+            return name
+        if uri in (e.lower() for e in catalogue.extensions):
+            return f"{uri}:{name}"
+        raise InvalidFilter(f"unknown schema {path.uri!r} in filter")
+    return name
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _to_datetime(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return as_utc(moment).astimezone(UTC)
+    raise InvalidFilter(f"{value!r} is not a dateTime")
+
+
+def _compare(expr: Expr, op: CompareOperator, value: Any, type_: str, case_exact: bool,
+             nullable: bool, name: str, lowered: bool = False) -> Cond:
+    """One comparison, never NULL: an absent value compares false, so ``not`` stays exact."""
+    if value is None:
+        if op is CompareOperator.eq:
+            return expr.is_(None)
+        if op is CompareOperator.ne:
+            return expr.is_not(None)
+        raise InvalidFilter(f"null can only be compared with eq or ne ({name})")
+    if type_ == "boolean":
+        if not isinstance(value, bool) or op not in (CompareOperator.eq, CompareOperator.ne):
+            raise InvalidFilter(f"{name} is boolean: compare it with eq or ne and true or false")
+        cond = expr == value if op is CompareOperator.eq else expr != value
+        return and_(expr.is_not(None), cond) if nullable else cond
+    if type_ == "dateTime":
+        if op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
+            raise InvalidFilter(f"{name} is a dateTime: co, sw and ew do not apply")
+        value = _to_datetime(value)
+    elif isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidFilter(f"{name} is a string: compare it with a string")
+    else:
+        value = str(value)
+        if not case_exact:
+            expr, value = (expr if lowered else func.lower(expr)), value.lower()
+    if op is CompareOperator.co:
+        cond = expr.like(f"%{_escape_like(value)}%", escape="\\")
+    elif op is CompareOperator.sw:
+        cond = expr.like(f"{_escape_like(value)}%", escape="\\")
+    elif op is CompareOperator.ew:
+        cond = expr.like(f"%{_escape_like(value)}", escape="\\")
+    elif op is CompareOperator.ne:
+        cond = expr != value
+        return or_(expr.is_(None), cond) if nullable else cond
+    else:
+        cond = {
+            CompareOperator.eq: expr.__eq__,
+            CompareOperator.gt: expr.__gt__,
+            CompareOperator.ge: expr.__ge__,
+            CompareOperator.lt: expr.__lt__,
+            CompareOperator.le: expr.__le__,
+        }[op](value)
+    return and_(expr.is_not(None), cond) if nullable else cond
+
+
+class _Compiler:
+    def __init__(self, catalogue: Catalogue, dialect: str) -> None:
+        self.catalogue = catalogue
+        self.dialect = dialect
+
+    def node(self, node: FilterNode) -> Cond:
+        if isinstance(node, LogicalExpr):
+            parts = [self.node(t) for t in node.terms]
+            return and_(*parts) if node.op is LogicalOperator.and_ else or_(*parts)
+        if isinstance(node, Not):
+            return not_(self.node(node.expr))
+        if isinstance(node, Comparison | Present):
+            return self.attribute(node)
+        if isinstance(node, ValuePath):
+            return self.value_path(node)
+        raise InvalidFilter("unsupported filter expression")
+
+    def attribute(self, node: Comparison | Present) -> Cond:
+        key = _key(node.attr_path, self.catalogue)
+        scalar = self.catalogue.scalars.get(key)
+        if scalar is not None:
+            expr = scalar.expr(self.dialect)
+            if isinstance(node, Present):
+                if scalar.type == "string" and scalar.nullable:
+                    return and_(expr.is_not(None), expr != "")
+                return expr.is_not(None)
+            return _compare(expr, node.op, node.value, scalar.type, scalar.case_exact,
+                            scalar.nullable, str(node.attr_path), scalar.lowered)
+        head, _, sub = key.partition(".")
+        multi = self.catalogue.multis.get(head)
+        if multi is None:
+            raise InvalidFilter(f"{node.attr_path} cannot be used in a filter")
+        sub = sub or multi.default_sub
+        return multi.exists(self.dialect, self._element(multi, sub, node, str(node.attr_path)))
+
+    def value_path(self, node: ValuePath) -> Cond:
+        key = _key(node.attr_path, self.catalogue)
+        multi = self.catalogue.multis.get(key)
+        if multi is None:
+            raise InvalidFilter(f"{node.attr_path} is not a multi-valued attribute")
+        inner = node.val_filter
+
+        def element_cond(field: Callable[[str], Expr]) -> Cond:
+            return self._inner(inner, multi, field, str(node.attr_path))
+
+        return multi.exists(self.dialect, element_cond)
+
+    def _element(self, multi: Multi, sub: str, node: Comparison | Present, name: str
+                 ) -> ElementCond:
+        if sub not in multi.subs:
+            raise InvalidFilter(f"{name} cannot be used in a filter")
+        type_, case_exact = multi.subs[sub]
+
+        def element_cond(field: Callable[[str], Expr]) -> Cond:
+            expr = field(_canonical_sub(sub))
+            if isinstance(node, Present):
+                return expr.is_not(None)
+            return _compare(expr, node.op, node.value, type_, case_exact, True, name,
+                            lowered=multi is _EMAILS and sub == "value")
+
+        return element_cond
+
+    def _inner(self, node: FilterNode, multi: Multi, field: Callable[[str], Expr], parent: str) -> Cond:
+        if isinstance(node, LogicalExpr):
+            parts = [self._inner(t, multi, field, parent) for t in node.terms]
+            return and_(*parts) if node.op is LogicalOperator.and_ else or_(*parts)
+        if isinstance(node, Not):
+            return not_(self._inner(node.expr, multi, field, parent))
+        if isinstance(node, Comparison | Present):
+            sub = node.attr_path.attr.lower()
+            if node.attr_path.sub_attr or node.attr_path.uri:
+                raise InvalidFilter(f"{node.attr_path} is not a sub-attribute of {parent}")
+            return self._element(multi, sub, node, f"{parent}.{node.attr_path.attr}")(field)
+        raise InvalidFilter("value filters cannot nest")
+
+
+def _canonical_sub(sub: str) -> str:
+    return {"streetaddress": "streetAddress", "postalcode": "postalCode"}.get(sub, sub)
