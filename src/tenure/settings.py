@@ -41,16 +41,17 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read TENURE_* variables, falling back to the defaults above."""
         env = os.environ if env is None else env
+        d = cls()
         settings = cls(
-            database_url=env.get("TENURE_DATABASE_URL") or cls.database_url,
-            host=env.get("TENURE_HOST") or cls.host,
-            port=_int(env, "TENURE_PORT", cls.port),
-            workers=_int(env, "TENURE_WORKERS", cls.workers),
-            max_body_bytes=_int(env, "TENURE_MAX_BODY_BYTES", cls.max_body_bytes),
-            bulk_max_operations=_int(env, "TENURE_BULK_MAX_OPERATIONS", cls.bulk_max_operations),
-            max_results=_int(env, "TENURE_MAX_RESULTS", cls.max_results),
-            default_page_size=_int(env, "TENURE_PAGE_SIZE", cls.default_page_size),
-            db_pool_size=_int(env, "TENURE_DB_POOL_SIZE", cls.db_pool_size),
+            database_url=env.get("TENURE_DATABASE_URL") or d.database_url,
+            host=env.get("TENURE_HOST") or d.host,
+            port=_int(env, "TENURE_PORT", d.port),
+            workers=_int(env, "TENURE_WORKERS", d.workers),
+            max_body_bytes=_int(env, "TENURE_MAX_BODY_BYTES", d.max_body_bytes),
+            bulk_max_operations=_int(env, "TENURE_BULK_MAX_OPERATIONS", d.bulk_max_operations),
+            max_results=_int(env, "TENURE_MAX_RESULTS", d.max_results),
+            default_page_size=_int(env, "TENURE_PAGE_SIZE", d.default_page_size),
+            db_pool_size=_int(env, "TENURE_DB_POOL_SIZE", d.db_pool_size),
         )
         settings.validate()
         return settings

@@ -211,11 +211,18 @@ class Catalogue:
     core: str
     scalars: dict[str, Scalar]
     multis: dict[str, Multi]
+    default_order: tuple[Any, ...]
     extensions: tuple[str, ...] = ()
 
 
-USERS = Catalogue(USER_SCHEMA, _user_scalars(), _user_multis(), (ENTERPRISE_SCHEMA,))
-GROUPS = Catalogue(GROUP_SCHEMA, _group_scalars(), {"members": Multi(_members_exists, {"value": ("string", True), "type": ("string", True)})})
+USERS = Catalogue(USER_SCHEMA, _user_scalars(), _user_multis(), (users.c.created_at, users.c.id),
+                  (ENTERPRISE_SCHEMA,))
+GROUPS = Catalogue(
+    GROUP_SCHEMA,
+    _group_scalars(),
+    {"members": Multi(_members_exists, {"value": ("string", True), "type": ("string", True)})},
+    (groups.c.created_at, groups.c.id),
+)
 
 
 # -- translation ---------------------------------------------------------------------------
@@ -224,6 +231,16 @@ GROUPS = Catalogue(GROUP_SCHEMA, _group_scalars(), {"members": Multi(_members_ex
 def compile_filter(text: str, catalogue: Catalogue, dialect: str) -> Cond:
     """The SQL condition for a SCIM filter over ``catalogue``'s resource."""
     return _Compiler(catalogue, dialect).node(parse(text))
+
+
+def ordering(sort_by: str | None, descending: bool, catalogue: Catalogue, dialect: str) -> list[Any]:
+    """ORDER BY for a list: the requested attribute, then creation order, so pages are stable."""
+    order: list[Any] = []
+    if sort_by:
+        expr = sort_expression(sort_by, catalogue, dialect)
+        order.append(expr.desc().nulls_last() if descending else expr.asc().nulls_last())
+    order.extend(catalogue.default_order)
+    return order
 
 
 def sort_expression(attribute: str, catalogue: Catalogue, dialect: str) -> Expr:

@@ -1,0 +1,62 @@
+"""User resources on the wire ↔ the service layer's ``UserData`` / ``UserView``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenure.domain.directory import User
+from tenure.scim.resources import normalise
+from tenure.scim.schema import user_schema
+from tenure.services.users import UserData, UserView
+
+
+def data_from_resource(payload: Any, *, keep_active_if_absent: bool = False) -> UserData:
+    """Validate a User body (POST, PUT, or the result of a PATCH)."""
+    profile = normalise(payload, user_schema(), required=("userName",))
+    active = profile.get("active")
+    if active is None and not keep_active_if_absent:
+        active = True
+    external_id = profile.get("externalId")
+    display_name = profile.get("displayName")
+    emails = [e["value"] for e in profile.get("emails", []) if isinstance(e.get("value"), str)]
+    return UserData(
+        user_name=profile["userName"],
+        external_id=external_id if isinstance(external_id, str) else None,
+        active=active,
+        display_name=display_name if isinstance(display_name, str) else None,
+        emails=emails,
+        profile=profile,
+    )
+
+
+def stored_resource(user: User) -> dict[str, Any]:
+    """The stored attributes with the id: what a PATCH starts from."""
+    return {**user.profile, "id": user.id}
+
+
+def to_resource(view: UserView, base_url: str) -> dict[str, Any]:
+    """The User as returned to clients (RFC 7643 §4.1), ``meta`` and ``groups`` included."""
+    user = view.user
+    resource: dict[str, Any] = {"schemas": user.profile.get("schemas") or [user_schema().core],
+                                "id": user.id}
+    for key, value in user.profile.items():
+        if key != "schemas":
+            resource[key] = value
+    resource["active"] = user.active
+    if view.groups:
+        resource["groups"] = [
+            {"value": gid, "display": name, "$ref": f"{base_url}/Groups/{gid}", "type": "direct"}
+            for gid, name in view.groups
+        ]
+    resource["meta"] = {
+        "resourceType": "User",
+        "created": user.created_at.isoformat().replace("+00:00", "Z"),
+        "lastModified": user.updated_at.isoformat().replace("+00:00", "Z"),
+        "location": f"{base_url}/Users/{user.id}",
+        "version": etag(user.version),
+    }
+    return resource
+
+
+def etag(version: int) -> str:
+    return f'W/"{version}"'

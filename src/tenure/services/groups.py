@@ -1,0 +1,199 @@
+"""Provisioning groups: each group is a room, each member change a per-member delta."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from tenure.adapters.db.uow import SqlUnitOfWork
+from tenure.domain.audit import AuditAction, AuditEntry
+from tenure.domain.clock import utcnow
+from tenure.domain.directory import Group, Room
+from tenure.domain.errors import NotFound, PreconditionFailed, Uniqueness
+from tenure.domain.ids import new_id
+from tenure.domain.membership import EndReason, Status
+from tenure.services import lifecycle
+
+
+@dataclass(frozen=True, slots=True)
+class GroupData:
+    display_name: str
+    external_id: str | None
+    profile: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDelta:
+    """One member operation, in request order: add, remove, replace all, or clear."""
+
+    kind: Literal["add", "remove", "replace", "clear"]
+    ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    group: Group
+    members: list[tuple[str, str | None]] | None = None  # None: not loaded (excludedAttributes)
+    unknown_members: list[str] = field(default_factory=list)
+
+
+def _check_version(group: Group, if_match: str | None) -> None:
+    if if_match is None or if_match.strip() == "*":
+        return
+    tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
+    if str(group.version) not in tags:
+        raise PreconditionFailed("the group changed since that version was read (If-Match)")
+
+
+def create_group(uow: SqlUnitOfWork, data: GroupData, member_ids: Sequence[str]) -> GroupView:
+    """A group and its room; members that name no user are recorded, not fatal."""
+    now = utcnow()
+    with uow:
+        if uow.groups.name_taken(data.display_name, None):
+            raise Uniqueness(f"a group named {data.display_name!r} already exists")
+        group = Group(id=new_id(), display_name=data.display_name, external_id=data.external_id,
+                      profile=data.profile, created_at=now, updated_at=now)
+        uow.groups.add(group)
+        room = Room(id=new_id(), name=group.display_name, group_id=group.id, created_at=now)
+        uow.rooms.add(room)
+        uow.audit.add(AuditEntry(AuditAction.SCIM_GROUP_CREATE, uow.actor, "Group", group.id,
+                                 uow.request_id, now, {"displayName": group.display_name, "room_id": room.id}))
+        unknown = _apply(uow, group, room, [MemberDelta("add", list(member_ids))], now)
+        members = uow.groups.members([group.id])[group.id]
+        uow.commit()
+    return GroupView(group, members, unknown)
+
+
+def get_group(uow: SqlUnitOfWork, group_id: str, *, with_members: bool = True) -> GroupView:
+    with uow:
+        group = uow.groups.get(group_id)
+        if group is None:
+            raise NotFound(f"Group {group_id} not found")
+        members = uow.groups.members([group.id])[group.id] if with_members else None
+        return GroupView(group, members)
+
+
+def search_groups(uow: SqlUnitOfWork, where: Any, order_by: list[Any], offset: int, limit: int,
+                  *, with_members: bool) -> tuple[int, list[GroupView]]:
+    """A page of groups; members are only read when the client wants them."""
+    with uow:
+        total, found = uow.groups.search(where, order_by, offset, limit)
+        members = uow.groups.members([g.id for g in found]) if with_members and found else {}
+        return total, [GroupView(g, members.get(g.id) if with_members else None) for g in found]
+
+
+def change_group(
+    uow: SqlUnitOfWork,
+    group_id: str,
+    build: Callable[[Group], tuple[GroupData, list[MemberDelta]]],
+    *,
+    action: AuditAction = AuditAction.SCIM_GROUP_UPDATE,
+    if_match: str | None = None,
+    with_members: bool = True,
+) -> GroupView:
+    """PUT or PATCH: new attributes, then member deltas in request order."""
+    now = utcnow()
+    with uow:
+        group = uow.groups.get(group_id, lock=True)
+        if group is None:
+            raise NotFound(f"Group {group_id} not found")
+        _check_version(group, if_match)
+        data, deltas = build(group)
+        room = uow.rooms.by_group(group.id)
+        updated = group
+        if (data.display_name, data.external_id, data.profile) != (
+            group.display_name, group.external_id, group.profile
+        ):
+            if data.display_name.lower() != group.display_name.lower() and uow.groups.name_taken(
+                data.display_name, group.id
+            ):
+                raise Uniqueness(f"a group named {data.display_name!r} already exists")
+            updated = replace(group, display_name=data.display_name, external_id=data.external_id,
+                              profile=data.profile, updated_at=now, version=group.version + 1)
+            uow.groups.update(updated)
+            if room is not None and room.name != updated.display_name and data.display_name != group.display_name:
+                room.name = updated.display_name  # a rename in the IdP renames the room
+                uow.rooms.update(room)
+            uow.audit.add(AuditEntry(action, uow.actor, "Group", group.id, uow.request_id, now,
+                                     {"displayName": updated.display_name,
+                                      "previous_displayName": group.display_name}))
+        unknown: list[str] = []
+        if deltas:
+            if room is None:  # the room was unlinked by an admin: give the group a new one
+                room = Room(id=new_id(), name=updated.display_name, group_id=group.id, created_at=now)
+                uow.rooms.add(room)
+            changed = _apply(uow, updated, room, deltas, now)
+            unknown = changed
+            if updated.version == group.version:
+                updated = replace(updated, updated_at=now, version=group.version + 1)
+                uow.groups.touch(updated)
+        members = uow.groups.members([group.id])[group.id] if with_members else None
+        uow.commit()
+    return GroupView(updated, members, unknown)
+
+
+def delete_group(uow: SqlUnitOfWork, group_id: str, if_match: str | None = None) -> None:
+    """The group goes; its room stays with all content, unlinked, memberships inactive."""
+    now = utcnow()
+    with uow:
+        group = uow.groups.get(group_id, lock=True)
+        if group is None:
+            raise NotFound(f"Group {group_id} not found")
+        _check_version(group, if_match)
+        room = uow.rooms.by_group(group.id)
+        if room is not None:
+            active = [m.user_id for m in uow.memberships.of_room(room.id, status=Status.ACTIVE.value)]
+            lifecycle.leave_room(uow, room, active, EndReason.GROUP_DELETED, now)
+            room.group_id = None
+            uow.rooms.update(room)
+        uow.groups.mark_deleted(replace(group, deleted_at=now, updated_at=now, version=group.version + 1))
+        uow.audit.add(AuditEntry(AuditAction.SCIM_GROUP_DELETE, uow.actor, "Group", group.id,
+                                 uow.request_id, now, {"displayName": group.display_name,
+                                                       "room_id": room.id if room else None}))
+        uow.commit()
+
+
+def _apply(uow: SqlUnitOfWork, group: Group, room: Room, deltas: Sequence[MemberDelta], at: datetime
+           ) -> list[str]:
+    """Apply member deltas; returns the member values that name no user of the organisation."""
+    unknown: list[str] = []
+    added_total: list[str] = []
+    removed_total: list[str] = []
+    for delta in deltas:
+        if delta.kind in ("replace", "clear"):
+            current = uow.groups.member_ids(group.id)
+            wanted = list(dict.fromkeys(delta.ids)) if delta.kind == "replace" else []
+            live = uow.users.live_ids(wanted)
+            unknown.extend(v for v in wanted if v not in live)
+            to_add = [u for u in wanted if u in live and u not in current]
+            to_remove = [u for u in current if u not in set(wanted)]
+        elif delta.kind == "add":
+            wanted = list(dict.fromkeys(delta.ids))
+            live = uow.users.live_ids(wanted)
+            unknown.extend(v for v in wanted if v not in live)
+            present = uow.groups.present(group.id, [u for u in wanted if u in live])
+            to_add, to_remove = [u for u in wanted if u in live and u not in present], []
+        else:
+            present = uow.groups.present(group.id, delta.ids)
+            to_add, to_remove = [], [u for u in dict.fromkeys(delta.ids) if u in present]
+        if to_remove:
+            uow.groups.remove_members(group.id, to_remove)
+            lifecycle.leave_room(uow, room, to_remove, EndReason.GROUP_REMOVAL, at)
+            removed_total.extend(to_remove)
+        if to_add:
+            uow.groups.add_members(group.id, to_add, at)
+            active = [u.id for u in uow.users.get_many(to_add) if u.active]
+            lifecycle.join_room(uow, room, active, at)
+            added_total.extend(to_add)
+    if unknown:
+        uow.groups.record_unknown(group.id, unknown, uow.request_id, at)
+        uow.audit.add(AuditEntry(AuditAction.SCIM_GROUP_UNKNOWN_MEMBERS, uow.actor, "Group", group.id,
+                                 uow.request_id, at, {"values": unknown[:100], "count": len(unknown)}))
+    if added_total or removed_total:
+        uow.audit.add(AuditEntry(AuditAction.SCIM_GROUP_MEMBERS, uow.actor, "Group", group.id,
+                                 uow.request_id, at, {"added": added_total[:1000], "removed": removed_total[:1000],
+                                                      "added_count": len(added_total),
+                                                      "removed_count": len(removed_total)}))
+    return unknown

@@ -1,0 +1,160 @@
+"""Provisioning users: create, replace, update, disable and delete, as the IdP asks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tenure.adapters.db.uow import SqlUnitOfWork
+from tenure.domain.audit import AuditAction, AuditEntry
+from tenure.domain.clock import utcnow
+from tenure.domain.directory import User, entra_soft_delete_original
+from tenure.domain.errors import NotFound, PreconditionFailed, Uniqueness
+from tenure.domain.ids import new_id
+from tenure.domain.membership import EndReason
+from tenure.services import lifecycle
+
+
+@dataclass(frozen=True, slots=True)
+class UserData:
+    """A user as the IdP describes it, already validated at the edge."""
+
+    user_name: str
+    external_id: str | None
+    active: bool | None  # None: not sent (a PUT that leaves ``active`` alone)
+    display_name: str | None
+    emails: list[str]
+    profile: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    user: User
+    groups: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _check_unique(uow: SqlUnitOfWork, data: UserData, exclude: str | None) -> None:
+    taken = uow.users.taken(data.user_name, data.external_id, exclude)
+    if taken == "userName":
+        raise Uniqueness(f"userName {data.user_name!r} is already taken in this organisation")
+    if taken == "externalId":
+        raise Uniqueness(f"externalId {data.external_id!r} is already taken in this organisation")
+
+
+def _check_version(user: User, if_match: str | None) -> None:
+    if if_match is not None and if_match.strip() != "*" and str(user.version) not in _versions(if_match):
+        raise PreconditionFailed("the user changed since that version was read (If-Match)")
+
+
+def _versions(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",")}
+
+
+def create_user(uow: SqlUnitOfWork, data: UserData) -> UserView:
+    """A new user; 409 ``uniqueness`` if the userName or externalId is taken."""
+    now = utcnow()
+    with uow:
+        _check_unique(uow, data, None)
+        active = True if data.active is None else data.active
+        profile = {**data.profile, "active": active}
+        user = User(id=new_id(), user_name=data.user_name, external_id=data.external_id, active=active,
+                    display_name=data.display_name, emails=data.emails, profile=profile,
+                    created_at=now, updated_at=now)
+        uow.users.add(user)
+        uow.audit.add(AuditEntry(AuditAction.SCIM_USER_CREATE, uow.actor, "User", user.id, uow.request_id,
+                                 now, {"userName": user.user_name, "externalId": user.external_id}))
+        uow.commit()
+    return UserView(user)
+
+
+def get_user(uow: SqlUnitOfWork, user_id: str) -> UserView:
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None:
+            raise NotFound(f"User {user_id} not found")
+        return UserView(user, uow.groups.groups_of([user.id])[user.id])
+
+
+def replace_user(uow: SqlUnitOfWork, user_id: str, data: UserData, if_match: str | None = None) -> UserView:
+    """PUT: the IdP's full description replaces the stored one (``active`` kept if absent)."""
+    return _change(uow, user_id, lambda _user: data, AuditAction.SCIM_USER_REPLACE, if_match)
+
+
+def patch_user(uow: SqlUnitOfWork, user_id: str, patcher: Callable[[User], UserData],
+               if_match: str | None = None) -> UserView:
+    """PATCH: ``patcher`` turns the stored user into the new description."""
+    return _change(uow, user_id, patcher, AuditAction.SCIM_USER_UPDATE, if_match)
+
+
+def _change(uow: SqlUnitOfWork, user_id: str, build: Callable[[User], UserData], action: AuditAction,
+            if_match: str | None) -> UserView:
+    now = utcnow()
+    with uow:
+        user = uow.users.get(user_id, lock=True)
+        if user is None:
+            raise NotFound(f"User {user_id} not found")
+        _check_version(user, if_match)
+        data = build(user)
+        was_active = user.active
+        active = was_active if data.active is None else data.active
+        changed_identity = (data.user_name != user.user_name or data.external_id != user.external_id)
+        if changed_identity:
+            _check_unique(uow, data, user.id)
+        renamed_by_entra = (
+            data.user_name != user.user_name
+            and entra_soft_delete_original(data.user_name) == user.user_name
+        )
+        updated = replace(
+            user, user_name=data.user_name, external_id=data.external_id, active=active,
+            display_name=data.display_name, emails=data.emails,
+            profile={**data.profile, "active": active}, updated_at=now, version=user.version + 1,
+        )
+        if updated.profile == user.profile and updated.user_name == user.user_name:
+            return UserView(user, uow.groups.groups_of([user.id])[user.id])  # nothing changed
+        uow.users.update(updated)
+        detail: dict[str, Any] = {}
+        if changed_identity:
+            detail.update(previous_userName=user.user_name, userName=updated.user_name)
+        if renamed_by_entra:
+            detail["entra_soft_delete_rename"] = True
+        if was_active != active:
+            detail["active"] = active
+        uow.audit.add(AuditEntry(action, uow.actor, "User", user.id, uow.request_id, now, detail))
+        if was_active and not active:
+            uow.audit.add(AuditEntry(AuditAction.SCIM_USER_DEACTIVATE, uow.actor, "User", user.id,
+                                     uow.request_id, now, {}))
+            lifecycle.user_left(uow, user.id, EndReason.USER_DEACTIVATED, now)
+        elif active and not was_active:
+            uow.audit.add(AuditEntry(AuditAction.SCIM_USER_REACTIVATE, uow.actor, "User", user.id,
+                                     uow.request_id, now, {}))
+            lifecycle.user_returned(uow, user.id, now)
+        groups = uow.groups.groups_of([user.id])[user.id]
+        uow.commit()
+    return UserView(updated, groups)
+
+
+def delete_user(uow: SqlUnitOfWork, user_id: str, if_match: str | None = None) -> None:
+    """Soft delete: gone for the IdP (404, names free again), kept with its history for support."""
+    now = utcnow()
+    with uow:
+        user = uow.users.get(user_id, lock=True)
+        if user is None:
+            raise NotFound(f"User {user_id} not found")
+        _check_version(user, if_match)
+        deleted = replace(user, deleted_at=now, updated_at=now, version=user.version + 1)
+        uow.users.mark_deleted(deleted)
+        groups = uow.groups.remove_user_everywhere(user.id)
+        lifecycle.user_left(uow, user.id, EndReason.USER_DELETED, now)
+        uow.audit.add(AuditEntry(AuditAction.SCIM_USER_DELETE, uow.actor, "User", user.id, uow.request_id,
+                                 now, {"userName": user.user_name, "groups": groups}))
+        uow.commit()
+
+
+def search_users(uow: SqlUnitOfWork, where: Any, order_by: list[Any], offset: int, limit: int,
+                 *, with_groups: bool = True) -> tuple[int, list[UserView]]:
+    """A page of users matching a condition built at the SCIM edge (always tenant-scoped)."""
+    with uow:
+        total, found = uow.users.search(where, order_by, offset, limit)
+        groups = uow.groups.groups_of([u.id for u in found]) if with_groups and found else {}
+        return total, [UserView(u, groups.get(u.id, [])) for u in found]

@@ -1,0 +1,1 @@
+"""The admin API under /api/v1 (JSON, API keys)."""

@@ -1,0 +1,65 @@
+"""``create_app(settings)``: the whole HTTP service, built on demand (nothing at import)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+
+from tenure.adapters.db.engine import make_engine
+from tenure.domain.errors import MethodNotAllowed, NotFound, TenureError
+from tenure.settings import Settings
+from tenure.web import scim_routes
+from tenure.web.runtime import Runtime
+
+log = logging.getLogger("tenure")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The service: SCIM under /scim/v2, the admin API under /api/v1, the console under /."""
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    runtime = Runtime(settings, engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Tenure admin API",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.router.routes.append(Mount(settings.base_path, routes=scim_routes.routes(runtime)))
+
+    from tenure.web.admin import router as admin_router
+    from tenure.web.console import router as console_router
+
+    app.include_router(admin_router.build(runtime))
+    app.include_router(console_router.build(runtime))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        error: TenureError
+        if exc.status_code == 405:
+            error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+        elif exc.status_code == 404:
+            error = NotFound(f"nothing at {request.url.path}")
+        else:
+            error = TenureError(str(exc.detail))
+            error.status = exc.status_code  # type: ignore[misc]
+        if request.url.path.startswith(settings.base_path):
+            return scim_routes.error_response(error)
+        return JSONResponse({"error": {"code": error.code, "message": error.detail}}, status_code=error.status)
+
+    return app

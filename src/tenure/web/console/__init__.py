@@ -1,0 +1,1 @@
+"""The console: server-rendered pages for support and organisation admins."""

@@ -1,0 +1,57 @@
+"""What a running app holds: settings, the engine, and short-lived credential caches."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from tenure.adapters.db.uow import PlatformUnitOfWork, SqlUnitOfWork
+from tenure.domain.audit import Actor
+from tenure.domain.credentials import secret_hash
+from tenure.settings import Settings
+
+CREDENTIAL_CACHE_SECONDS = 5.0  # a revoked token stops working within this many seconds
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    engine: Engine
+    _tokens: dict[str, tuple[float, tuple[str, str] | None]] = field(default_factory=dict)
+    _keys: dict[str, tuple[float, tuple[str, str | None, str] | None]] = field(default_factory=dict)
+
+    def uow(self, org_id: str, actor: Actor, request_id: str | None, *, write: bool = True) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, org_id, actor, request_id, write=write)
+
+    def platform(self, *, write: bool = False) -> PlatformUnitOfWork:
+        return PlatformUnitOfWork(self.engine, write=write)
+
+    def scim_token(self, secret: str) -> tuple[str, str] | None:
+        """(token id, org id) for a live SCIM token."""
+        digest = secret_hash(secret)
+        now = time.monotonic()
+        cached = self._tokens.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with self.platform() as uow:
+            found = uow.platform.token_by_hash(digest)
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[digest] = (now + CREDENTIAL_CACHE_SECONDS, found)
+        return found
+
+    def api_key(self, secret: str) -> tuple[str, str | None, str] | None:
+        """(key id, org id or None, role) for a live admin API key."""
+        digest = secret_hash(secret)
+        now = time.monotonic()
+        cached = self._keys.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with self.platform() as uow:
+            found = uow.platform.api_key_by_hash(digest)
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[digest] = (now + CREDENTIAL_CACHE_SECONDS, found)
+        return found

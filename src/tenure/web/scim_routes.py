@@ -1,0 +1,193 @@
+"""The SCIM HTTP surface under /scim/v2: authentication, bodies, and the Error envelope."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from tenure.domain.audit import Actor
+from tenure.domain.errors import InvalidSyntax, MethodNotAllowed, PayloadTooLarge, TenureError, Unauthorized
+from tenure.scim import discovery
+from tenure.scim.errors import error_body, from_exception
+from tenure.scim.query import from_params, from_search_body
+from tenure.web import scim_bulk
+from tenure.web import scim_handlers as h
+from tenure.web.runtime import Runtime
+
+log = logging.getLogger("tenure.scim")
+SCIM_JSON = "application/scim+json"
+Handler = Callable[[h.Call, Request, Any], h.Result]
+
+
+def scim_response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
+    content = orjson.dumps(body) if body is not None else b""
+    return Response(content, status_code=status, headers=headers, media_type=SCIM_JSON)
+
+
+def error_response(error: TenureError) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="tenure"'} if error.status == 401 else None
+    return scim_response(error.status, from_exception(error), headers)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def _body(request: Request, runtime: Runtime) -> Any:
+    raw = await request.body()
+    if len(raw) > runtime.settings.max_body_bytes:
+        raise PayloadTooLarge(f"the request body is larger than {runtime.settings.max_body_bytes} bytes")
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidSyntax("the request body is not valid JSON") from None
+
+
+def endpoint(runtime: Runtime, handler: Handler, *, needs_body: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: authenticate, read the body, run it off the event loop, render errors."""
+
+    async def run(request: Request) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        try:
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > runtime.settings.max_body_bytes:
+                raise PayloadTooLarge(
+                    f"the request body is larger than {runtime.settings.max_body_bytes} bytes")
+            token = _bearer(request)
+            if token is None:
+                raise Unauthorized("a bearer token is required")
+            found = await run_in_threadpool(runtime.scim_token, token)
+            if found is None:
+                raise Unauthorized("the bearer token is not valid")
+            token_id, org_id = found
+            body = await _body(request, runtime) if needs_body else None
+            base = str(request.base_url).rstrip("/") + runtime.settings.base_path
+            call = h.Call(runtime, org_id, Actor("scim_token", token_id), request_id[:64], base)
+            result = await run_in_threadpool(handler, call, request, body)
+        except TenureError as error:
+            response = error_response(error)
+        except Exception:
+            log.exception("unexpected error in %s %s (request %s)", request.method, request.url.path, request_id)
+            response = scim_response(500, error_body(500, f"internal error; quote request id {request_id}"))
+        else:
+            response = scim_response(result.status, result.body, result.headers)
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+    return run
+
+
+def _q(request: Request) -> Any:
+    return from_params(request.query_params)
+
+
+def _public(runtime: Runtime, build: Callable[[str, Request], Any]) -> Callable[[Request], Awaitable[Response]]:
+    """Discovery endpoints: still authenticated (they describe one organisation's service)."""
+
+    def handler(call: h.Call, request: Request, _body: Any) -> h.Result:
+        return h.Result(200, build(call.base_url, request))
+
+    return endpoint(runtime, handler)
+
+
+def _schemas(base: str, request: Request) -> Any:
+    docs = discovery.schemas(base)
+    wanted = request.path_params.get("id")
+    if wanted is None:
+        return {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": len(docs),
+                "startIndex": 1, "itemsPerPage": len(docs), "Resources": docs}
+    for doc in docs:
+        if doc["id"] == wanted:
+            return doc
+    raise h.not_found(f"/Schemas/{wanted}")
+
+
+def _resource_types(base: str, request: Request) -> Any:
+    docs = discovery.resource_types(base)
+    wanted = request.path_params.get("id")
+    if wanted is None:
+        return {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": len(docs),
+                "startIndex": 1, "itemsPerPage": len(docs), "Resources": docs}
+    for doc in docs:
+        if doc["id"] == wanted:
+            return doc
+    raise h.not_found(f"/ResourceTypes/{wanted}")
+
+
+def _read_only(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
+    def handler(_call: h.Call, request: Request, _body: Any) -> h.Result:
+        raise MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+
+    return endpoint(runtime, handler)
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    s = runtime.settings
+    ep = endpoint
+
+    def spc(base: str, _r: Request) -> Any:
+        return discovery.service_provider_config(base, max_operations=s.bulk_max_operations,
+                                                 max_payload=s.max_body_bytes, max_results=s.max_results)
+
+    ro = _read_only(runtime)
+    writes = ["POST", "PUT", "PATCH", "DELETE"]
+    return [
+        Route("/Users", ep(runtime, lambda c, r, b: h.list_users(c, _q(r))), methods=["GET"]),
+        Route("/Users", ep(runtime, lambda c, r, b: h.create_user(c, b, _q(r)), needs_body=True), methods=["POST"]),
+        Route("/Users/.search", ep(runtime, lambda c, r, b: h.list_users(c, from_search_body(b)), needs_body=True),
+              methods=["POST"]),
+        Route("/Users/{id}", ep(runtime, lambda c, r, b: h.get_user(c, r.path_params["id"], _q(r),
+                                                                      r.headers.get("if-none-match"))),
+              methods=["GET"]),
+        Route("/Users/{id}", ep(runtime, lambda c, r, b: h.replace_user(c, r.path_params["id"], b,
+                                                                          r.headers.get("if-match"), _q(r)),
+                                needs_body=True), methods=["PUT"]),
+        Route("/Users/{id}", ep(runtime, lambda c, r, b: h.patch_user(c, r.path_params["id"], b,
+                                                                        r.headers.get("if-match"), _q(r)),
+                                needs_body=True), methods=["PATCH"]),
+        Route("/Users/{id}", ep(runtime, lambda c, r, b: h.delete_user(c, r.path_params["id"],
+                                                                         r.headers.get("if-match"))),
+              methods=["DELETE"]),
+        Route("/Groups", ep(runtime, lambda c, r, b: h.list_groups(c, _q(r))), methods=["GET"]),
+        Route("/Groups", ep(runtime, lambda c, r, b: h.create_group(c, b, _q(r)), needs_body=True),
+              methods=["POST"]),
+        Route("/Groups/.search", ep(runtime, lambda c, r, b: h.list_groups(c, from_search_body(b)),
+                                    needs_body=True), methods=["POST"]),
+        Route("/Groups/{id}", ep(runtime, lambda c, r, b: h.get_group(c, r.path_params["id"], _q(r),
+                                                                        r.headers.get("if-none-match"))),
+              methods=["GET"]),
+        Route("/Groups/{id}", ep(runtime, lambda c, r, b: h.replace_group(c, r.path_params["id"], b,
+                                                                            r.headers.get("if-match"), _q(r)),
+                                 needs_body=True), methods=["PUT"]),
+        Route("/Groups/{id}", ep(runtime, lambda c, r, b: h.patch_group(c, r.path_params["id"], b,
+                                                                          r.headers.get("if-match"), _q(r)),
+                                 needs_body=True), methods=["PATCH"]),
+        Route("/Groups/{id}", ep(runtime, lambda c, r, b: h.delete_group(c, r.path_params["id"],
+                                                                           r.headers.get("if-match"))),
+              methods=["DELETE"]),
+        Route("/.search", ep(runtime, lambda c, r, b: h.search_all(c, from_search_body(b)), needs_body=True),
+              methods=["POST"]),
+        Route("/Bulk", ep(runtime, lambda c, r, b: scim_bulk.run(c, b), needs_body=True), methods=["POST"]),
+        Route("/ServiceProviderConfig", _public(runtime, spc), methods=["GET"]),
+        Route("/ServiceProviderConfig", ro, methods=writes),
+        Route("/ResourceTypes", _public(runtime, _resource_types), methods=["GET"]),
+        Route("/ResourceTypes/{id}", _public(runtime, _resource_types), methods=["GET"]),
+        Route("/ResourceTypes", ro, methods=writes),
+        Route("/ResourceTypes/{id}", ro, methods=writes),
+        Route("/Schemas", _public(runtime, _schemas), methods=["GET"]),
+        Route("/Schemas/{id:path}", _public(runtime, _schemas), methods=["GET"]),
+        Route("/Schemas", ro, methods=writes),
+        Route("/Schemas/{id:path}", ro, methods=writes),
+    ]
