@@ -88,7 +88,6 @@ class _Op:
     index: int
     op: OpName
     path: str | None  # None: path-less (§3.5.2.1/§3.5.2.3 "If omitted, ... the resource itself")
-    has_value: bool
     value: Any
 
 
@@ -141,7 +140,7 @@ def _read_operations(operations: Any) -> list[_Op]:
         if op == "remove" and path is None:
             # §3.5.2.2: "If 'path' is unspecified, the operation fails ... 'noTarget'".
             raise NoTarget(f"{where}: 'remove' needs a 'path'.")
-        ops.append(_Op(index, op, path or None, has_value, get_ci(raw, "value")))
+        ops.append(_Op(index, op, path or None, get_ci(raw, "value")))
     return ops
 
 

@@ -1,4 +1,4 @@
-"""Value helpers of the SCIM PATCH engine (``tenure.scim.patch``).
+"""Values and writers of the SCIM PATCH engine (``tenure.scim.patch``).
 
 * Coercion of request values to the attribute's data type (RFC 7643 §2.3), including the
   string booleans ``"True"``/``"False"`` that Entra ID sends for ``active`` and ``primary``.
@@ -8,6 +8,9 @@
 * The "Entra create rule": a filter made only of ``eq`` comparisons says what entry to create
   when nothing matches it.
 * The single-``primary`` rule of RFC 7643 §2.4.
+* The writers that apply one resolved operation to an attribute's container (the resource,
+  or an extension's dict): singular, sub-attribute, whole multi-valued, selected entries,
+  and the enterprise ``manager``.
 
 Dictionary look-ups go through :func:`get_ci` and friends because attribute names are
 case-insensitive (RFC 7643 §2.1); writes always use the canonical spelling.
