@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 
 from bench.load import Req, Result, timed
-from bench.report import Row
-from bench.scim import add_members, create_group, patch, resource_id, user_payload
+from bench.scim import add_members, create_group, remove_member, user_payload
 from bench.servers import venv_bin
-from bench.workloads import Target
+from bench.target import Skipped, Target
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "tenure_bench"
@@ -41,11 +40,20 @@ def prepare_database(backend: str, run_dir: Path) -> str:
 
 
 def cli(db_url: str, *args: str, timeout: float = 600) -> str:
-    proc = subprocess.run([venv_bin("tenure"), *args], capture_output=True, text=True,
-                          timeout=timeout, env=_env(db_url), stdin=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(
+        [venv_bin("tenure"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(db_url),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     if proc.returncode != 0:
-        raise CliError(f"tenure {' '.join(args)} -> {proc.returncode}: "
-                       f"{(proc.stderr or proc.stdout).strip()[-600:]}")
+        raise CliError(
+            f"tenure {' '.join(args)} -> {proc.returncode}: "
+            f"{(proc.stderr or proc.stdout).strip()[-600:]}"
+        )
     return proc.stdout
 
 
@@ -79,8 +87,12 @@ class Admin:
     api_url: str = ""  # set once the server runs
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api_url, params={"org": self.org_id}, timeout=120,
-                            headers={"Authorization": f"Bearer {self.api_key}"})
+        return httpx.Client(
+            base_url=self.api_url,
+            params={"org": self.org_id},
+            timeout=120,
+            headers={"Authorization": f"Bearer {self.api_key}"},
+        )
 
 
 def provision(db_url: str) -> Admin:
@@ -107,11 +119,17 @@ def items(payload: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _ok(resp: httpx.Response | None, what: str) -> Any:
-    if resp is None or not resp.is_success:
-        detail = "no response" if resp is None else f"{resp.status_code} {resp.text[:300]}"
-        raise RuntimeError(f"{what}: {detail}")
-    return resp.json() if resp.content else None
+def _call(client: httpx.Client, req: Req, into: Result) -> Any:
+    """Send a set-up request; a failure stops the workload (a 404 skips it: not served yet)."""
+    resp = timed(client, req, into)
+    if resp is not None and resp.is_success:
+        return resp.json() if resp.content else None
+    what = f"{req.method} {client.base_url.path.rstrip('/')}{req.url}"
+    if resp is None:
+        raise RuntimeError(f"{what}: {into.error_samples[-1:]}")
+    if resp.status_code in (404, 405):
+        raise Skipped(f"{what} answers {resp.status_code}: {resp.text[:150]}")
+    raise RuntimeError(f"{what}: {resp.status_code} {resp.text[:300]}")
 
 
 def _seed_history(admin: Admin, room: str, membership: str, n: int) -> None:
@@ -123,71 +141,99 @@ def _seed_history(admin: Admin, room: str, membership: str, n: int) -> None:
         cli(admin.db_url, "seed-history", admin.org_slug, *args)
 
 
+def _history_total(api: httpx.Client, uid: str, room_id: str, into: Result) -> int:
+    """History items on the user's active membership in the room (after a restore)."""
+    got = items(_call(api, Req("GET", f"/users/{uid}/memberships"), into))
+    active = [m for m in got if m.get("room_id") == room_id and m.get("status") == "active"]
+    history = active[0].get("history") if active else None
+    return sum(v for v in history.values() if isinstance(v, int)) if history else 0
+
+
 def restore(t: Target) -> None:
-    """Workload 7: restore a membership whose history holds ``history`` items."""
-    admin: Admin = t.admin
+    """Workload 7: restore memberships that each carry ``history`` items, one restore per run.
+
+    Scenario per user: in the room of a group, seed history on the membership, remove and
+    re-add the user by SCIM under the org's ``fresh`` policy (a new, empty membership), then
+    restore the old one (a dry run first, timed apart).
+    """
+    adm: Admin = t.admin
     runs, n = t.sizes.restore_runs, t.sizes.history
-    size = f"{n:,} history items, {runs} runs"
+    size = f"{n:,} items, {runs} runs"
     scratch, dry, real = Result(), Result(), Result()
-    try:
-        cli(admin.db_url, "seed-history", "--help")
-    except CliError as exc:
-        t.rows.append(Row("restore", "7 restore membership", "tenure", t.run, size,
-                          note=f"skipped: `tenure seed-history` is not available ({exc})"[:300]))
-        return
+    verified: list[int] = []
 
     def body() -> tuple[Result, dict[str, Any], str]:
-        with admin.client() as api, t.client() as scim:
-            _ok(timed(api, Req("PATCH", "/organisation", {"readd_policy": "fresh"}), scratch),
-                "PATCH /api/v1/organisation")
-            users = [resource_id(_r) or "" for _r in (
-                timed(scim, Req("POST", "/Users", user_payload(f"rst{t.pop.prefix}", i)), scratch)
-                for i in range(runs)) if _r is not None]
-            gid = create_group(scim, f"bench-restore-{t.pop.prefix}", users, scratch)
-            rooms = items(_ok(timed(api, Req("GET", "/rooms"), scratch), "GET /api/v1/rooms"))
+        try:
+            cli(adm.db_url, "seed-history", "--help")
+        except CliError as exc:
+            last = str(exc).strip().splitlines()[-1]
+            raise Skipped(f"`tenure seed-history` is not available ({last})") from None
+        with adm.client() as api, t.client() as scim:
+            _call(api, Req("PATCH", "/organisation", {"readd_policy": "fresh"}), scratch)
+            prefix = f"rst{t.pop.prefix}{time.strftime('%H%M%S')}"
+            users = [
+                _call(scim, Req("POST", "/Users", user_payload(prefix, i)), scratch)["id"]
+                for i in range(runs)
+            ]
+            gid = create_group(scim, f"bench-restore-{prefix}", users, scratch)
+            rooms = items(_call(api, Req("GET", "/rooms"), scratch))
             room = next((r for r in rooms if r.get("group_id") == gid), None)
             if room is None:
-                raise RuntimeError(f"no room for group {gid} in GET /api/v1/rooms")
-            old: dict[str, str] = {}
+                raise RuntimeError(f"no room with group_id {gid} in GET /api/v1/rooms")
+            room_id, old = str(room["id"]), {}
             for uid in users:
-                got = items(_ok(timed(api, Req("GET", f"/users/{uid}/memberships"), scratch),
-                                "GET /api/v1/users/{id}/memberships"))
-                mine = [m for m in got if m.get("room_id") == room["id"]]
+                got = items(_call(api, Req("GET", f"/users/{uid}/memberships"), scratch))
+                mine = [m for m in got if m.get("room_id") == room_id]
                 if not mine:
-                    raise RuntimeError(f"user {uid} has no membership in room {room['id']}")
+                    raise RuntimeError(f"user {uid} has no membership in room {room_id}")
                 old[uid] = str(mine[0]["id"])
-                _seed_history(admin, str(room["id"]), old[uid], n)
-            for uid in users:  # removed and re-added under the fresh policy: a new membership
-                _ok(timed(scim, Req("PATCH", f"/Groups/{gid}", patch(
-                    {"op": "remove", "path": f'members[value eq "{uid}"]'})), scratch),
-                    "SCIM remove")
-            _ok(timed(scim, Req("PATCH", f"/Groups/{gid}", add_members(users)), scratch),
-                "SCIM re-add")
+                _seed_history(adm, room_id, old[uid], n)
+            for uid in users:  # removed, then re-added under ``fresh``: a new, empty membership
+                _call(scim, Req("PATCH", f"/Groups/{gid}", remove_member(uid)), scratch)
+            _call(scim, Req("PATCH", f"/Groups/{gid}", add_members(users)), scratch)
             for uid in users:
-                for dry_run, result in ((True, dry), (False, real)):
-                    timed(api, Req("POST", "/restores", {
-                        "room_id": room["id"], "user_id": uid, "membership_id": old[uid],
-                        "dry_run": dry_run, "merge": True, "reason": "bench: restore timing"}),
-                        result)
-        return real, {"room_id": room["id"]}, f"merge=true; set-up requests: {scratch.done}"
+                for dry_run, into in ((True, dry), (False, real)):
+                    timed(
+                        api,
+                        Req(
+                            "POST",
+                            "/restores",
+                            {
+                                "room_id": room_id,
+                                "user_id": uid,
+                                "membership_id": old[uid],
+                                "dry_run": dry_run,
+                                "merge": True,
+                                "reason": "bench: restore timing",
+                            },
+                        ),
+                        into,
+                    )
+                verified.append(_history_total(api, uid, room_id, scratch))
+        bad = [v for v in verified if v != n]
+        if bad:
+            real.record_error(f"after restore the active membership holds {bad[0]} items, want {n}")
+        return real, {"history_after": verified}, f"merge=true; set-up requests: {scratch.done}"
 
     t.measure("restore", "7 restore membership", size, body)
     if dry.done:
         t.record("restore.dry_run", "7 restore (dry run)", size, dry)
-    if scratch.errors:
-        t.rows[-1].note += f"; set-up errors: {scratch.error_samples[:2]}"
 
 
 def drift(t: Target) -> None:
     """Workload 8: the drift report over the whole directory."""
     t.ensure_population(t.sizes.drift_users)
-    admin: Admin = t.admin
+    adm: Admin = t.admin
 
     def body() -> tuple[Result, dict[str, Any], str]:
         r, size = Result(planned=t.sizes.drift_repeats), 0
-        with admin.client() as api:
+        with adm.client() as api:
             for _ in range(t.sizes.drift_repeats):
                 resp = timed(api, Req("GET", "/drift"), r)
+                if resp is not None and resp.status_code in (404, 405):
+                    raise Skipped(
+                        f"GET /api/v1/drift answers {resp.status_code}: {resp.text[:150]}"
+                    )
                 if resp is not None and resp.is_success:
                     size = len(resp.content)
         return r, {"bytes": size}, f"{size:,} bytes" if size else ""

@@ -74,7 +74,11 @@ class Result:
             "errors": self.errors,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "error_samples": self.error_samples,
-            "client_cpu_pct": round(100 * self.client_cpu / self.elapsed) if self.elapsed else None,
+            "client_cpu_pct": (
+                round(100 * self.client_cpu / self.elapsed)
+                if self.elapsed and self.client_cpu
+                else None
+            ),
             "truncated": self.done < self.planned,
         }
 

@@ -50,8 +50,9 @@ def patch(*operations: dict[str, Any]) -> dict[str, Any]:
 
 def add_members(ids: list[str], entra: bool = False) -> dict[str, Any]:
     """Okta adds with a lowercase op; Entra capitalises it. Both send an array of values."""
-    return patch({"op": "Add" if entra else "add", "path": "members",
-                  "value": [{"value": m} for m in ids]})
+    return patch(
+        {"op": "Add" if entra else "add", "path": "members", "value": [{"value": m} for m in ids]}
+    )
 
 
 def remove_member(member_id: str, entra: bool = False) -> dict[str, Any]:
@@ -70,8 +71,9 @@ def resource_id(resp: httpx.Response) -> str | None:
     return str(value) if value else None
 
 
-def create_group(client: httpx.Client, name: str, members: list[str] | None = None,
-                 result: Result | None = None) -> str:
+def create_group(
+    client: httpx.Client, name: str, members: list[str] | None = None, result: Result | None = None
+) -> str:
     """POST one group (members inline, if any) and return its id."""
     req = Req("POST", "/Groups", group_payload(name, members))
     resp = timed(client, req, result if result is not None else Result())
@@ -99,12 +101,16 @@ def bulk_limits(base_url: str, token: str) -> tuple[bool, int, int]:
         except (httpx.HTTPError, ValueError):
             return False, 0, 0
     bulk = data.get("bulk") or {} if isinstance(data, dict) else {}
-    return (bool(bulk.get("supported")), int(bulk.get("maxOperations") or 0),
-            int(bulk.get("maxPayloadSize") or 0))
+    return (
+        bool(bulk.get("supported")),
+        int(bulk.get("maxOperations") or 0),
+        int(bulk.get("maxPayloadSize") or 0),
+    )
 
 
-def populate(pop: Population, base_url: str, token: str, total: int, concurrency: int,
-             budget_s: float) -> Result:
+def populate(
+    pop: Population, base_url: str, token: str, total: int, concurrency: int, budget_s: float
+) -> Result:
     """Grow ``pop`` to ``total`` users fast: POST /Bulk in batches if offered, else POSTs."""
     start, prefix = len(pop.ids), pop.prefix
     n = max(0, total - start)
@@ -115,8 +121,14 @@ def populate(pop: Population, base_url: str, token: str, total: int, concurrency
     if batch >= 10:
         method = f"POST /Bulk x{batch}"
         batches = (n + batch - 1) // batch
-        result = run_tasks(base_url, token, _bulk_task(prefix, start, n, batch, slots), batches,
-                           min(concurrency, 2), budget_s)
+        result = run_tasks(
+            base_url,
+            token,
+            _bulk_task(prefix, start, n, batch, slots),
+            batches,
+            min(concurrency, 2),
+            budget_s,
+        )
     else:
         method, result = "POST /Users", Result()
     missing = [i for i, s in enumerate(slots) if s is None]
@@ -129,9 +141,15 @@ def populate(pop: Population, base_url: str, token: str, total: int, concurrency
                 slots[missing[i]] = rid
             return None if rid else f"no id in {resp.text[:200]}"
 
-        rest = run_load(base_url, token,
-                        lambda i: Req("POST", "/Users", user_payload(prefix, start + missing[i])),
-                        len(missing), concurrency, budget_s, keep)
+        rest = run_load(
+            base_url,
+            token,
+            lambda i: Req("POST", "/Users", user_payload(prefix, start + missing[i])),
+            len(missing),
+            concurrency,
+            budget_s,
+            keep,
+        )
         if method.startswith("POST /Bulk"):
             method += f" (+{len(missing)} single POSTs)"
         result.merge(rest)
@@ -141,15 +159,21 @@ def populate(pop: Population, base_url: str, token: str, total: int, concurrency
         result.record_error(f"populated {first_gap} of {n} users; the population stops there")
     pop.ids.extend(s for s in slots[:first_gap] if s is not None)
     pop.method = method
-    result.planned = n
     return result
 
 
 def _bulk_task(prefix: str, start: int, n: int, batch: int, slots: list[str | None]) -> Task:
     def task(client: httpx.Client, b: int, result: Result) -> None:
         lo, hi = b * batch, min(n, (b + 1) * batch)
-        ops = [{"method": "POST", "path": "/Users", "bulkId": f"u{i}",
-                "data": user_payload(prefix, start + i)} for i in range(lo, hi)]
+        ops = [
+            {
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": f"u{i}",
+                "data": user_payload(prefix, start + i),
+            }
+            for i in range(lo, hi)
+        ]
         resp = timed(client, Req("POST", "/Bulk", {"schemas": [BULK], "Operations": ops}), result)
         if resp is None or not resp.is_success:
             return
@@ -160,8 +184,11 @@ def _bulk_task(prefix: str, start: int, n: int, batch: int, slots: list[str | No
             return
         for op in answered:
             bulk_id, location = str(op.get("bulkId", "")), op.get("location") or ""
-            status = str((op.get("status") or {}).get("code", "")) if isinstance(
-                op.get("status"), dict) else str(op.get("status", ""))
+            status = (
+                str((op.get("status") or {}).get("code", ""))
+                if isinstance(op.get("status"), dict)
+                else str(op.get("status", ""))
+            )
             if bulk_id.startswith("u") and location and status.startswith("2"):
                 slots[int(bulk_id[1:])] = location.rstrip("/").rsplit("/", 1)[-1]
             else:

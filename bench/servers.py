@@ -134,18 +134,25 @@ class ManagedServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.sampler: Sampler | None = None
 
-    def start(self, ready_path: str, headers: Mapping[str, str] | None = None,
-              timeout: float = 60.0) -> None:
+    def start(
+        self, ready_path: str, headers: Mapping[str, str] | None = None, timeout: float = 60.0
+    ) -> None:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self.env, start_new_session=True,
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                start_new_session=True,
             )
         _LIVE.add(self)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise ServerFailed(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise ServerFailed(
+                    f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
             try:
                 r = httpx.get(self.root_url + ready_path, headers=dict(headers or {}), timeout=5)
                 if r.status_code < 500:
@@ -153,7 +160,9 @@ class ManagedServer:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise ServerFailed(f"{self.name} not ready after {timeout:.0f}s:\n{self.log_tail()}")
+                raise ServerFailed(
+                    f"{self.name} not ready after {timeout:.0f}s:\n{self.log_tail()}"
+                )
             time.sleep(0.1)
         self.sampler = Sampler(self.proc.pid)
         self.sampler.start()
@@ -212,8 +221,12 @@ def install_cleanup() -> None:
 
 
 @contextlib.contextmanager
-def running(server: ManagedServer, ready_path: str, headers: Mapping[str, str] | None = None,
-            timeout: float = 60.0) -> Iterator[ManagedServer]:
+def running(
+    server: ManagedServer,
+    ready_path: str,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Iterator[ManagedServer]:
     try:
         server.start(ready_path, headers, timeout)
         yield server
@@ -235,14 +248,29 @@ def ceiling_server(log_dir: Path) -> ManagedServer:
 def reference_server(log_dir: Path, token: str) -> ManagedServer:
     """scim2-server as its own command serves it: in memory, threaded wsgiref, under /v2."""
     port = free_port()
-    argv = [venv_bin("scim2-server"), "--hostname", "127.0.0.1", "--port", str(port),
-            "--bearer-token", token]
+    argv = [
+        venv_bin("scim2-server"),
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--bearer-token",
+        token,
+    ]
     return ManagedServer("scim2-server", argv, port=port, log_dir=log_dir)
 
 
 def tenure_server(log_dir: Path, name: str, database_url: str, workers: int) -> ManagedServer:
     port = free_port()
-    argv = [venv_bin("tenure"), "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers)]
+    argv = [
+        venv_bin("tenure"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     env = {"TENURE_DATABASE_URL": database_url}
     return ManagedServer(name, argv, port=port, log_dir=log_dir, env=env)

@@ -34,11 +34,27 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         """Tiny sizes: the whole run in under a minute, for developing the bench itself."""
-        return cls(users=300, lookup_users=1_000, ref_lookup_users=1_000, lookups=200,
-                   group_members=500, ref_group_members=500, small_group=100, single_ops=5,
-                   groups=10, group_size=50, list_repeats=5, sync_users=200, sync_groups=5,
-                   history=1_000, restore_runs=3, drift_users=1_000, drift_repeats=3,
-                   ceiling_requests=1_000, budget_s=30.0)
+        return cls(
+            users=300,
+            lookup_users=1_000,
+            ref_lookup_users=1_000,
+            lookups=200,
+            group_members=500,
+            ref_group_members=500,
+            small_group=100,
+            single_ops=5,
+            groups=10,
+            group_size=50,
+            list_repeats=5,
+            sync_users=200,
+            sync_groups=5,
+            history=1_000,
+            restore_runs=3,
+            drift_users=1_000,
+            drift_repeats=3,
+            ceiling_requests=1_000,
+            budget_s=30.0,
+        )
 
     def override(self, values: dict[str, Any]) -> Sizes:
         given = {k: v for k, v in values.items() if v is not None and k in self.names()}

@@ -5,108 +5,49 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from bench.load import Req, Result, make_client, run_load, run_tasks, timed
-from bench.report import Row
+from bench.load import Req, Result, run_tasks, send, timed
 from bench.scim import (
-    Population,
     add_members,
     create_group,
+    external_id,
     group_payload,
-    populate,
     remove_member,
     resource_id,
     user_name,
     user_payload,
 )
-from bench.servers import ManagedServer, ServerFailed
-from bench.sizes import Sizes
-
-
-@dataclass(slots=True)
-class Target:
-    """One running server under test, and what the workloads built on it so far."""
-
-    server_kind: str  # "tenure" or "scim2-server"
-    run: str  # label in the table
-    server: ManagedServer
-    scim_url: str
-    token: str
-    sizes: Sizes
-    pop: Population
-    rows: list[Row] = field(default_factory=list)
-    big_group: tuple[str, int] | None = None  # (id, members) built by the bulk-add workload
-    admin: Any = None  # bench.admin.Admin for Tenure
-
-    def measure(self, key: str, title: str, size: str,
-                body: Callable[[], tuple[Result | None, dict[str, Any], str]]) -> Row:
-        """Run one workload, with the server's CPU and peak RSS over it; never raises on errors."""
-        assert self.server.sampler is not None
-        self.server.sampler.take_window_peak()
-        cpu0, t0 = self.server.cpu_seconds(), time.perf_counter()
-        try:
-            result, extra, note = body()
-        except (Exception, ServerFailed) as exc:
-            result, extra, note = None, {}, f"failed: {type(exc).__name__}: {exc}"[:300]
-        wall = time.perf_counter() - t0
-        cpu = self.server.cpu_seconds() - cpu0
-        row = Row(key, title, self.server_kind, self.run, size,
-                  stats=result.summary() if result is not None else None, extra=extra, note=note,
-                  server_cpu_pct=round(100 * cpu / wall) if wall > 0 else None,
-                  rss_peak_mb=round(self.server.sampler.take_window_peak() / 1024, 1))
-        if result is not None and result.summary()["truncated"]:
-            row.note = (row.note + "; " if row.note else "") + (
-                f"time-bounded: {result.done}/{result.planned}")
-        self.rows.append(row)
-        self.server.check_alive()
-        return row
-
-    def record(self, key: str, title: str, size: str, result: Result, note: str = "") -> None:
-        """Add a row measured by the caller (no server CPU or RSS window of its own)."""
-        self.rows.append(Row(key, title, self.server_kind, self.run, size, result.summary(),
-                             note=note))
-
-    def load(self, make: Callable[[int], Req], count: int,
-             on_response: Callable[[int, httpx.Response], str | None] | None = None,
-             concurrency: int | None = None) -> Result:
-        c = self.sizes.concurrency if concurrency is None else concurrency
-        return run_load(self.scim_url, self.token, make, count, c, self.sizes.budget_s, on_response)
-
-    def client(self) -> httpx.Client:
-        return make_client(self.scim_url, self.token)
-
-    def ensure_population(self, total: int) -> None:
-        if len(self.pop.ids) >= total:
-            return
-        before = len(self.pop.ids)
-
-        def body() -> tuple[Result, dict[str, Any], str]:
-            r = populate(self.pop, self.scim_url, self.token, total, self.sizes.concurrency,
-                         self.sizes.budget_s * 5)
-            users_s = (len(self.pop.ids) - before) / r.elapsed if r.elapsed else None
-            return r, {"users_per_s": users_s}, (
-                f"{self.pop.method}; {users_s or 0:,.0f} users/s; now {len(self.pop.ids)} users")
-
-        self.measure("populate", "populate users", f"+{total - before:,}", body)
+from bench.target import Target
 
 
 def ceiling(t: Target, count: int) -> None:
     """Workload 0: the trivial endpoint, GET and POST (with a user-sized body)."""
-    t.measure("ceiling.get", "ceiling GET /ping", "-",
-              lambda: (t.load(lambda i: Req("GET", "/ping"), count), {}, ""))
-    t.measure("ceiling.post", "ceiling POST /ping", "user-sized body",
-              lambda: (t.load(lambda i: Req("POST", "/ping", user_payload("ceil", i)), count), {}, ""))
+    t.measure(
+        "ceiling.get",
+        "ceiling GET /ping",
+        "-",
+        lambda: (t.load(lambda i: Req("GET", "/ping"), count), {}, ""),
+    )
+    t.measure(
+        "ceiling.post",
+        "ceiling POST /ping",
+        "user-sized body",
+        lambda: (t.load(lambda i: Req("POST", "/ping", user_payload("ceil", i)), count), {}, ""),
+    )
 
 
 def create_users(t: Target, prefix: str) -> None:
     """Workload 1: POST /Users, one user per request."""
     n = t.sizes.users
-    t.measure("create", "1 create users", f"{n:,} users, c={t.sizes.concurrency}",
-              lambda: (t.load(lambda i: Req("POST", "/Users", user_payload(prefix, i)), n), {}, ""))
+    t.measure(
+        "create",
+        "1 create users",
+        f"{n:,} users, c={t.sizes.concurrency}",
+        lambda: (t.load(lambda i: Req("POST", "/Users", user_payload(prefix, i)), n), {}, ""),
+    )
 
 
 def lookups(t: Target, total: int) -> None:
@@ -115,18 +56,33 @@ def lookups(t: Target, total: int) -> None:
     have = len(t.pop.ids)
     rng = random.Random(7)
     picks = [rng.randrange(have) for _ in range(t.sizes.lookups)] if have else []
-    prefix = t.pop.prefix
 
     def check(i: int, resp: httpx.Response) -> str | None:
         found = resp.json().get("totalResults")
         return None if found == 1 else f"look-up {i} found {found} users (want 1)"
 
-    for attr, value in (("userName", user_name), ("externalId", lambda p, i: f"ext-{p}-{i:06d}")):
-        def make(i: int, attr: str = attr, value: Callable[[str, int], str] = value) -> Req:
-            return Req("GET", "/Users", params={"filter": f'{attr} eq "{value(prefix, picks[i])}"'})
+    for attr, value in (("userName", user_name), ("externalId", external_id)):
+        t.measure(
+            f"lookup.{attr}",
+            f"2 look-up by {attr}",
+            f"{len(picks):,} of {have:,} users",
+            _lookup_body(t, attr, value, picks, check),
+        )
 
-        t.measure(f"lookup.{attr}", f"2 look-up by {attr}", f"{len(picks):,} of {have:,} users",
-                  lambda make=make: (t.load(make, len(picks), check), {}, ""))  # type: ignore[misc]
+
+def _lookup_body(
+    t: Target,
+    attr: str,
+    value: Callable[[str, int], str],
+    picks: list[int],
+    check: Callable[[int, httpx.Response], str | None],
+) -> Callable[[], tuple[Result, dict[str, Any], str]]:
+    def make(i: int) -> Req:
+        return Req(
+            "GET", "/Users", params={"filter": f'{attr} eq "{value(t.pop.prefix, picks[i])}"'}
+        )
+
+    return lambda: (t.load(make, len(picks), check), {}, "")
 
 
 def group_bulk_add(t: Target, members: int) -> None:
@@ -138,18 +94,24 @@ def group_bulk_add(t: Target, members: int) -> None:
     def body() -> tuple[Result, dict[str, Any], str]:
         with t.client() as client:
             gid = create_group(client, f"bench-big-{t.pop.prefix}")
-        r = t.load(lambda i: Req("PATCH", f"/Groups/{gid}", add_members(batches[i])), len(batches),
-                   concurrency=1)
+        r = t.load(
+            lambda i: Req("PATCH", f"/Groups/{gid}", add_members(batches[i])),
+            len(batches),
+            concurrency=1,
+        )
         t.big_group = (gid, min(len(ids), r.done * 100))
         first, last = r.latencies[0] * 1000, r.latencies[-1] * 1000
-        return r, {"first_batch_ms": first, "last_batch_ms": last, "group_id": gid}, (
-            f"batch 1: {first:.1f} ms, batch {len(r.latencies)}: {last:.1f} ms")
+        return (
+            r,
+            {"first_batch_ms": first, "last_batch_ms": last, "group_id": gid},
+            (f"batch 1: {first:.1f} ms, batch {len(r.latencies)}: {last:.1f} ms"),
+        )
 
     t.measure("bulk_add", "3 group add, PATCH x100", f"{members:,} members", body)
 
 
 def single_add_remove(t: Target, small: int, large: int) -> None:
-    """Workload 4: add then remove one member, Okta and Entra forms, in a small and a large group."""
+    """Workload 4: add then remove one member, Okta and Entra forms, in a small and a big group."""
     ops = t.sizes.single_ops
     if t.big_group is None or t.big_group[1] < large:
         group_bulk_add(t, large)
@@ -159,23 +121,39 @@ def single_add_remove(t: Target, small: int, large: int) -> None:
     outsiders = t.pop.ids[-ops:]
     with t.client() as client:
         small_gid = create_group(client, f"bench-small-{t.pop.prefix}", t.pop.ids[:small])
-    for label, gid, size in (("small", small_gid, small), ("large", t.big_group[0], t.big_group[1])):
-        results = {(f, o): Result(planned=ops) for f in ("okta", "entra") for o in ("add", "remove")}
+    for label, gid, size in (
+        ("small", small_gid, small),
+        ("large", t.big_group[0], t.big_group[1]),
+    ):
+        results = {
+            (f, o): Result(planned=ops) for f in ("okta", "entra") for o in ("add", "remove")
+        }
 
-        def task(client: httpx.Client, i: int, _: Result, gid: str = gid,
-                 results: dict[tuple[str, str], Result] = results) -> None:
+        def task(
+            client: httpx.Client,
+            i: int,
+            _: Result,
+            gid: str = gid,
+            results: dict[tuple[str, str], Result] = results,
+        ) -> None:
             for form in ("okta", "entra"):
                 entra = form == "entra"
-                timed(client, Req("PATCH", f"/Groups/{gid}", add_members([outsiders[i]], entra)),
-                      results[(form, "add")])
-                timed(client, Req("PATCH", f"/Groups/{gid}", remove_member(outsiders[i], entra)),
-                      results[(form, "remove")])
+                timed(
+                    client,
+                    Req("PATCH", f"/Groups/{gid}", add_members([outsiders[i]], entra)),
+                    results[(form, "add")],
+                )
+                req = Req("PATCH", f"/Groups/{gid}", remove_member(outsiders[i], entra))
+                resp = timed(client, req, results[(form, "remove")])
+                if resp is None or not resp.is_success:  # put the group back as it was, untimed
+                    send(client, Req("PATCH", f"/Groups/{gid}", remove_member(outsiders[i])))
 
         run_tasks(t.scim_url, t.token, task, ops, 1, t.sizes.budget_s)
         for (form, op), r in results.items():
             r.elapsed = sum(r.latencies)  # sequential: the loop's time for this operation alone
-            t.record(f"single.{form}.{op}.{label}", f"4 single {op} ({form})",
-                     f"group of {size:,}", r)
+            t.record(
+                f"single.{form}.{op}.{label}", f"4 single {op} ({form})", f"group of {size:,}", r
+            )
 
 
 def group_listing(t: Target, groups: int, size: int) -> None:
@@ -186,8 +164,11 @@ def group_listing(t: Target, groups: int, size: int) -> None:
 
     def make(i: int) -> Req:  # group i takes the next ``size`` users, wrapping around
         lo = (i * size) % span
-        return Req("POST", "/Groups", group_payload(f"bench-list-{t.pop.prefix}-{i:04d}",
-                                                    ids[lo : lo + size]))
+        return Req(
+            "POST",
+            "/Groups",
+            group_payload(f"bench-list-{t.pop.prefix}-{i:04d}", ids[lo : lo + size]),
+        )
 
     def keep(i: int, resp: httpx.Response) -> str | None:
         made.append(resource_id(resp))
@@ -205,9 +186,23 @@ def group_listing(t: Target, groups: int, size: int) -> None:
         return f"{with_members} groups came with members" if with_members else None
 
     repeats = t.sizes.list_repeats
-    t.measure("listing", "5 GET /Groups no members", f"count=200 of {len(made) + 2} groups",
-              lambda: (t.load(lambda i: Req("GET", "/Groups", params={
-                  "excludedAttributes": "members", "count": "200"}), repeats, check, 1), {}, ""))
+    t.measure(
+        "listing",
+        "5 GET /Groups no members",
+        f"count=200 of {len(made) + 2} groups",
+        lambda: (
+            t.load(
+                lambda i: Req(
+                    "GET", "/Groups", params={"excludedAttributes": "members", "count": "200"}
+                ),
+                repeats,
+                check,
+                1,
+            ),
+            {},
+            "",
+        ),
+    )
     if t.big_group is None:
         return
     gid, expected = t.big_group
@@ -217,9 +212,16 @@ def group_listing(t: Target, groups: int, size: int) -> None:
         seen.append(len(resp.json().get("members") or []))
         return None if seen[-1] == expected else f"group has {seen[-1]} members, want {expected}"
 
-    t.measure("get_big_group", "5 GET /Groups/{id}", f"{expected:,} members",
-              lambda: (t.load(lambda i: Req("GET", f"/Groups/{gid}"), 3, count_members, 1), {
-                  "members_returned": seen}, ""))
+    t.measure(
+        "get_big_group",
+        "5 GET /Groups/{id}",
+        f"{expected:,} members",
+        lambda: (
+            t.load(lambda i: Req("GET", f"/Groups/{gid}"), 3, count_members, 1),
+            {"members_returned": seen},
+            "",
+        ),
+    )
 
 
 def entra_sync(t: Target, users: int, groups: int) -> None:
@@ -240,19 +242,24 @@ def entra_sync(t: Target, users: int, groups: int) -> None:
         gid = create_group(client, name, None, r)
         members = [m for m in ids[g::groups] if m]
         for lo in range(0, len(members), 50):  # Entra sends several members per operation
-            timed(client, Req("PATCH", f"/Groups/{gid}", add_members(members[lo : lo + 50], True)),
-                  r)
+            timed(
+                client, Req("PATCH", f"/Groups/{gid}", add_members(members[lo : lo + 50], True)), r
+            )
 
     def body() -> tuple[Result, dict[str, Any], str]:
         t0 = time.perf_counter()
         r = run_tasks(t.scim_url, t.token, user_task, users, t.sizes.concurrency, t.sizes.budget_s)
         users_s = time.perf_counter() - t0
-        rg = run_tasks(t.scim_url, t.token, group_task, groups, t.sizes.concurrency,
-                       t.sizes.budget_s)
+        rg = run_tasks(
+            t.scim_url, t.token, group_task, groups, t.sizes.concurrency, t.sizes.budget_s
+        )
         total = time.perf_counter() - t0
         r.merge(rg)
         r.elapsed = total
-        return r, {"total_s": total, "users_s": users_s, "groups_s": total - users_s}, (
-            f"total {total:.1f} s (users {users_s:.1f} s, groups {total - users_s:.1f} s)")
+        return (
+            r,
+            {"total_s": total, "users_s": users_s, "groups_s": total - users_s},
+            (f"total {total:.1f} s (users {users_s:.1f} s, groups {total - users_s:.1f} s)"),
+        )
 
     t.measure("sync", "6 Entra initial sync", f"{users:,} users, {groups} groups", body)

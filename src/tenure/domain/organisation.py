@@ -57,6 +57,10 @@ class Organisation:
     reinstate_window_days: int = DEFAULT_REINSTATE_WINDOW_DAYS
     self_service_restore: bool = False
 
+    def may_restore_directly(self, role: str) -> bool:
+        """Support always may; an org admin only where the organisation allows self-service."""
+        return role == "support" or self.self_service_restore
+
     def update_settings(
         self,
         *,

@@ -228,7 +228,9 @@ class _Patcher:
     ``members`` are recorded as :class:`MemberChange` instead of touching a list.
     """
 
-    def __init__(self, resource: dict[str, Any], schema: ResourceSchema, plan_members: bool):
+    def __init__(
+        self, resource: dict[str, Any], schema: ResourceSchema, plan_members: bool
+    ) -> None:
         self.res: dict[str, Any] = copy.deepcopy(resource)
         self.schema = schema
         self.members: list[MemberChange] | None = [] if plan_members else None
@@ -282,6 +284,10 @@ class _Patcher:
         if not isinstance(value, dict):
             raise InvalidInput(f"{short(urn)} must be an object, not {describe(value)}.")
         for key, item in value.items():
+            if isinstance(key, str) and key.lower() == "schemas":
+                # scim2-models (used by scim2-tester) serialises an extension object with
+                # its own ``schemas``; it names no attribute and is ignored, as at the top.
+                continue
             target = _resolve(f"{urn}:{key}", self.schema)
             if not isinstance(target, Target) or target.ext != urn:
                 raise InvalidPath(f"{short(urn)} has no attribute {short(key)}.")

@@ -107,6 +107,14 @@ def schema_documents() -> dict[str, dict[str, Any]]:
     for model in (sm.User, sm.EnterpriseUser, sm.Group):
         doc = model.to_schema().model_dump(mode="json", exclude_none=True)
         docs[doc["id"]] = doc
+    # ``members.display`` is not in RFC 7643 §8.7.1; scim2-models adds it as readWrite, but
+    # Tenure computes it from the member (like the readOnly ``groups.display`` of §4.1.2)
+    # and ignores what a client sends, so the published schema says readOnly.
+    for attribute in docs[GROUP_SCHEMA]["attributes"]:
+        if attribute["name"] == "members":
+            for sub in attribute.get("subAttributes", []):
+                if sub["name"] == "display":
+                    sub["mutability"] = "readOnly"
     return docs
 
 

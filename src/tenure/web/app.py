@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -60,6 +61,28 @@ def create_app(settings: Settings) -> FastAPI:
             error.status = exc.status_code  # type: ignore[misc]
         if request.url.path.startswith(settings.base_path):
             return scim_routes.error_response(error)
-        return JSONResponse({"error": {"code": error.code, "message": error.detail}}, status_code=error.status)
+        return admin_error(error.status, error.code, error.detail)
+
+    @app.exception_handler(TenureError)
+    async def domain_error(request: Request, exc: TenureError) -> Response:
+        if request.url.path.startswith(settings.base_path):
+            return scim_routes.error_response(exc)
+        return admin_error(exc.status, exc.code, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}" for e in exc.errors()
+        )
+        return admin_error(400, "invalid_input", problems or "the request is not valid")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        return admin_error(500, "internal_error", "internal error; the details are in the server log")
 
     return app
+
+
+def admin_error(status: int, code: str, message: str) -> Response:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)

@@ -207,9 +207,14 @@ def replace_group(call: Call, group_id: str, body: Any, if_match: str | None, q:
 def patch_group(call: Call, group_id: str, body: Any, if_match: str | None, q: ListQuery | None = None
                 ) -> Result:
     operations = _check_patch_body(body)
-    # RFC 7644 §3.5.2: PATCH may answer 200 with the resource; members are only read back
-    # when asked for, so a one-member change stays cheap on a 20k-member group.
+    # RFC 7644 §3.5.2: PATCH answers 200 with "the entire resource ... subject to the
+    # attributes query parameter", or 204. Members are only read back when asked for, so a
+    # one-member change stays cheap on a 20k-member group: without ``attributes`` or an
+    # ``excludedAttributes=members`` the answer is 204 (what Entra ID and Okta document for
+    # group PATCH), never a 200 that silently lacks members. Bulk (q is None) only reports
+    # location and version, so it needs no members either.
     with_members = q is not None and q.attributes is not None and q.wants("members")
+    no_content = q is not None and q.attributes is None and q.wants("members")
 
     def build(group: Any) -> tuple[GroupData, list[MemberDelta]]:
         view = group_service.GroupView(group)
@@ -219,7 +224,10 @@ def patch_group(call: Call, group_id: str, body: Any, if_match: str | None, q: L
 
     view = call.run(lambda: group_service.change_group(call.uow(), group_id, build, if_match=if_match,
                                                        with_members=with_members))
-    return group_result(call, view, 200, q)
+    result = group_result(call, view, 200, q)
+    if no_content:
+        return Result(204, None, result.headers)
+    return result
 
 
 def delete_group(call: Call, group_id: str, if_match: str | None) -> Result:

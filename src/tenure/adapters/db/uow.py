@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from tenure.adapters.db.repositories.audit import AuditRepository
+from tenure.adapters.db.repositories.drift import DriftRepository
 from tenure.adapters.db.repositories.groups import GroupRepository
 from tenure.adapters.db.repositories.history import HistoryRepository
 from tenure.adapters.db.repositories.memberships import MembershipRepository
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
     history: HistoryRepository
     restores: RestoreRepository
     audit: AuditRepository
+    drift: DriftRepository
     platform: PlatformRepository
 
     def __init__(self, engine: Engine, org_id: str, actor: Actor, request_id: str | None = None,
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
         self.history = HistoryRepository(self.conn, self.org_id)
         self.restores = RestoreRepository(self.conn, self.org_id)
         self.audit = AuditRepository(self.conn, self.org_id)
+        self.drift = DriftRepository(self.conn, self.org_id)
         self.platform = PlatformRepository(self.conn)
         return self
 
@@ -125,6 +128,7 @@ class TenantView(SqlUnitOfWork):
         self.history = HistoryRepository(conn, org_id)
         self.restores = RestoreRepository(conn, org_id)
         self.audit = AuditRepository(conn, org_id)
+        self.drift = DriftRepository(conn, org_id)
         self.platform = PlatformRepository(conn)
 
 

@@ -242,3 +242,11 @@ class MembershipRepository(TenantRepository):
             })
         if rows:
             self.conn.execute(insert(membership_periods), rows)
+
+    def relink(self, membership_id: str, user_id: str) -> None:
+        """Point a membership at another record of the same person (restore across re-creation)."""
+        self.conn.execute(
+            update(memberships)
+            .where(self.scoped(memberships), memberships.c.id == membership_id)
+            .values(user_id=user_id, version=memberships.c.version + 1)
+        )

@@ -1,0 +1,169 @@
+"""A real ``tenure serve`` process per storage backend, provisioned through the CLI.
+
+The e2e tests talk HTTP to that process exactly as an identity provider does: nothing is
+imported from the app, so routing, body limits, the ASGI server and the CLI are all under test.
+One server per backend lives for the whole session; every test makes its own names (or its
+own organisation, when it needs exact counts), so tests never depend on one another.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import BACKENDS, database_for
+
+VENV_BIN = Path(sys.executable).parent
+TENURE = str(VENV_BIN / "tenure")
+SCIM_PATH = "/scim/v2"
+STARTUP_DEADLINE_SECONDS = 60.0  # a start-up timeout, not an assertion on speed
+
+
+def _cli(database_url: str, *args: str) -> Any:
+    """Run ``tenure ARGS --json`` against the database and return its parsed output."""
+    env = {**os.environ, "TENURE_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [TENURE, *args, "--json"], env=env, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, f"tenure {' '.join(args)} failed: {done.stderr}"
+    return json.loads(done.stdout)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Tenant:
+    """One organisation's view of the live server: its SCIM base URL and bearer token."""
+
+    base_url: str
+    token: str
+    org_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Accept": "application/scim+json"}
+
+    def client(self) -> httpx.Client:
+        """An httpx client that speaks SCIM as this organisation's IdP."""
+        return httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30.0)
+
+
+@dataclass
+class Server:
+    """The running ``tenure serve`` process and the organisation created for it by the CLI."""
+
+    backend: str
+    database_url: str
+    root_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    tenant: Tenant
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url + SCIM_PATH
+
+    @property
+    def token(self) -> str:
+        return self.tenant.token
+
+    def new_tenant(self, name: str | None = None) -> Tenant:
+        """Another organisation with its own SCIM token, made with the CLI like an operator."""
+        org = _cli(self.database_url, "org", "create", name or f"Board {uuid.uuid4().hex[:8]}")
+        issued = _cli(self.database_url, "token", "create", org["id"])
+        return Tenant(self.base_url, issued["token"], org["id"])
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], url: str, token: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"tenure serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            answer = httpx.get(
+                f"{url}/ServiceProviderConfig",
+                timeout=2.0,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.TransportError:
+            time.sleep(0.1)
+            continue
+        if answer.status_code == 200:
+            return
+        time.sleep(0.1)
+    pytest.fail(
+        f"tenure serve did not answer within {STARTUP_DEADLINE_SECONDS}s:\n{log.read_text()}"
+    )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A live server on a freshly migrated database of the requested backend."""
+    folder = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    database_url = database_for(request.param, folder, "e2e")
+    env = {**os.environ, "TENURE_DATABASE_URL": database_url}
+    subprocess.run([TENURE, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
+    org = _cli(database_url, "org", "create", "E2E Board")
+    issued = _cli(database_url, "token", "create", org["id"])
+
+    port = _free_port()
+    root = f"http://127.0.0.1:{port}"
+    log_path = folder / "server.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [TENURE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    tenant = Tenant(root + SCIM_PATH, issued["token"], org["id"])
+    try:
+        _wait_until_serving(process, tenant.base_url, tenant.token, log_path)
+        yield Server(request.param, database_url, root, process, log_path, tenant)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def base_url(server: Server) -> str:
+    return server.base_url
+
+
+@pytest.fixture
+def scim(server: Server) -> Iterator[httpx.Client]:
+    """The IdP's HTTP client for the organisation the CLI created at start-up."""
+    with server.tenant.client() as client:
+        yield client
+
+
+@pytest.fixture
+def fresh(server: Server) -> Iterator[httpx.Client]:
+    """A client for a brand-new organisation, for tests that count exact results."""
+    with server.new_tenant().client() as client:
+        yield client

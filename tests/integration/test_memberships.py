@@ -1,0 +1,105 @@
+"""Rooms and memberships as the IdP drives them, seen through the admin API."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from tests.conftest import Tenant
+from tests.integration.story import API, SCIM, board
+
+
+def test_creating_a_group_creates_its_room_and_renaming_follows(client: TestClient, tenant: Tenant) -> None:
+    b = board(client, tenant, "Finance")
+    room = client.get(f"{API}/rooms/{b.room_id}", headers=tenant.admin).json()
+    assert room["name"] == "Finance" and room["readd_policy"] is None
+    client.patch(f"{SCIM}/Groups/{b.group_id}", headers=tenant.scim, json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"id": b.group_id, "displayName": "Finance & Risk"}}]})
+    assert client.get(f"{API}/rooms/{b.room_id}", headers=tenant.admin).json()["name"] == "Finance & Risk"
+
+
+def test_removal_deactivates_and_readding_reinstates_the_same_membership(client: TestClient,
+                                                                          tenant: Tenant) -> None:
+    b = board(client, tenant)
+    ann = b.user("ann")
+    b.add(ann)
+    first = b.active(ann)
+    assert first is not None and first["source"] == "scim"
+    client.patch(f"{API}/memberships/{first['id']}", headers=tenant.admin, json={"role": "room_admin"})
+    b.remove(ann)
+    assert b.active(ann) is None
+    ended = b.memberships(ann)[0]
+    assert ended["status"] == "inactive" and ended["periods"][-1]["end_reason"] == "group_removal"
+    b.add(ann)
+    again = b.active(ann)
+    assert again is not None and again["id"] == first["id"]
+    assert again["role"] == "room_admin"
+    assert [p["start_reason"] for p in again["periods"]] == ["group_add", "reinstated"]
+
+
+def test_fresh_policy_gives_a_readded_person_a_new_empty_membership(client: TestClient, tenant: Tenant) -> None:
+    b = board(client, tenant)
+    b.settings(readd_policy="fresh")
+    bo = b.user("bo")
+    b.add(bo)
+    first = b.active(bo)
+    assert first is not None
+    b.give_history(first["id"])
+    b.remove(bo, okta=True)
+    b.add(bo)
+    second = b.active(bo)
+    assert second is not None and second["id"] != first["id"]
+    assert second["history"] == {"meetings": 0, "notes": 0, "tasks": 0}
+    old = next(m for m in b.memberships(bo) if m["id"] == first["id"])
+    assert old["status"] == "inactive" and old["history"] == {"meetings": 1, "notes": 1, "tasks": 1}
+
+
+def test_room_override_beats_the_organisation_policy(client: TestClient, tenant: Tenant) -> None:
+    b = board(client, tenant)
+    r = client.patch(f"{API}/rooms/{b.room_id}", headers=tenant.admin, json={"readd_policy": "fresh"})
+    assert r.json()["readd_policy"] == "fresh" and r.json()["effective_policy"]["readd_policy"] == "fresh"
+    cy = b.user("cy")
+    b.add(cy)
+    first = b.active(cy)
+    b.remove(cy)
+    b.add(cy)
+    assert b.active(cy)["id"] != first["id"]  # type: ignore[index]
+
+
+def test_disabling_a_user_ends_memberships_and_enabling_brings_the_same_ones_back(
+    client: TestClient, tenant: Tenant
+) -> None:
+    b = board(client, tenant)
+    b.settings(readd_policy="fresh")  # re-enabling is not a re-add: even under fresh it is the same one
+    di = b.user("di")
+    b.add(di)
+    first = b.active(di)
+    b.set_active(di, False)
+    assert b.active(di) is None
+    assert b.memberships(di)[0]["periods"][-1]["end_reason"] == "user_deactivated"
+    b.set_active(di, True)
+    back = b.active(di)
+    assert back is not None and back["id"] == first["id"]  # type: ignore[index]
+    assert back["periods"][-1]["start_reason"] == "user_reactivated"
+
+
+def test_deleting_user_or_group_keeps_history_inactive(client: TestClient, tenant: Tenant) -> None:
+    b = board(client, tenant)
+    ed, fay = b.user("ed"), b.user("fay")
+    b.add(ed, fay)
+    assert client.delete(f"{SCIM}/Users/{ed}", headers=tenant.scim).status_code == 204
+    assert b.memberships(ed)[0]["periods"][-1]["end_reason"] == "user_deleted"
+    assert client.delete(f"{SCIM}/Groups/{b.group_id}", headers=tenant.scim).status_code == 204
+    assert b.memberships(fay)[0]["periods"][-1]["end_reason"] == "group_deleted"
+    room = client.get(f"{API}/rooms/{b.room_id}", headers=tenant.admin).json()
+    assert room["group_id"] is None and room["name"] == "Audit Committee"
+
+
+def test_admin_api_errors_are_json_never_500(client: TestClient, tenant: Tenant) -> None:
+    assert client.get(f"{API}/rooms", headers={"Authorization": "Bearer nope"}).json()["error"]["code"] == \
+        "unauthorized"
+    r = client.patch(f"{API}/organisation", headers=tenant.admin, json={"readd_policy": "sometimes"})
+    assert r.status_code == 400 and "error" in r.json()
+    r = client.get(f"{API}/memberships/nope", headers=tenant.admin)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    assert client.get(f"{API}/openapi.json").status_code == 200
