@@ -42,7 +42,10 @@ def to_resource(view: UserView, base_url: str) -> dict[str, Any]:
     for key, value in user.profile.items():
         if key != "schemas":
             resource[key] = value
-    resource["active"] = user.active
+    if "active" in user.profile:
+        # Unassigned after a PATCH remove (RFC 7644 §3.5.2.2), so omitted (RFC 7643 §2.5);
+        # Tenure then reads the user as active, like a POST that sends no ``active``.
+        resource["active"] = user.active
     if view.groups:
         resource["groups"] = [
             {"value": gid, "display": name, "$ref": f"{base_url}/Groups/{gid}", "type": "direct"}

@@ -108,7 +108,10 @@ def _change(uow: SqlUnitOfWork, user_id: str, build: Callable[[User], UserData],
         updated = replace(
             user, user_name=data.user_name, external_id=data.external_id, active=active,
             display_name=data.display_name, emails=data.emails,
-            profile={**data.profile, "active": active}, updated_at=now, version=user.version + 1,
+            # A PATCH that removes ``active`` leaves it unassigned (RFC 7644 §3.5.2.2): not echoed.
+            profile={**data.profile, **({} if data.active is not None and "active" not in data.profile
+                                        else {"active": active})},
+            updated_at=now, version=user.version + 1,
         )
         if updated.profile == user.profile and updated.user_name == user.user_name:
             return UserView(user, uow.groups.groups_of([user.id])[user.id])  # nothing changed
