@@ -15,6 +15,7 @@ from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.uow import PlatformUnitOfWork
 from tenure.domain.audit import CLI
 from tenure.domain.errors import TenureError
+from tenure import cli_support
 from tenure.services import platform
 from tenure.settings import Settings, SettingsError
 
@@ -29,7 +30,7 @@ def _settings() -> Settings:
 
 
 def _engine() -> Engine:
-    return make_engine(_settings().database_url, pool_size=1)
+    return make_engine(_settings().database_url, pooled=False)
 
 
 def _uow(write: bool = True) -> PlatformUnitOfWork:
@@ -206,6 +207,13 @@ def demo() -> None:
         f"  Console       : {base}/",
         "These secrets are shown once.",
     ]))
+
+
+def _org_id(ref: str) -> str:
+    return _do(lambda: platform.find_org(_uow(write=False), ref)).id
+
+
+cli_support.register(main, _engine, _org_id, _do)
 
 
 def run() -> None:  # pragma: no cover - console entry point

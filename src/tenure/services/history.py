@@ -145,3 +145,18 @@ def list_tasks(uow: SqlUnitOfWork, room_id: str) -> list[dict[str, Any]]:
     with uow:
         _room_exists(uow, room_id)
         return [_serialise(t) for t in uow.history.tasks_of_room(room_id)]
+
+
+def seed_history(uow: SqlUnitOfWork, membership_id: str, items: int) -> dict[str, int]:
+    """Give a membership ``items`` history rows at once (benchmarks and demos)."""
+    if items < 1:
+        raise InvalidInput("items must be at least 1")
+    now = utcnow()
+    with uow:
+        m = uow.memberships.get(membership_id, with_periods=False)
+        if m is None:
+            raise NotFound(f"membership {membership_id} not found")
+        uow.history.bulk_history(m.room_id, m.id, items, now, new_id())
+        counts = uow.memberships.history_counts([m.id])[m.id]
+        uow.commit()
+    return counts

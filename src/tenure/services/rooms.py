@@ -234,3 +234,9 @@ def deactivate_membership(uow: SqlUnitOfWork, membership_id: str, reason: Any = 
         view = _view(uow, m)
         uow.commit()
         return view
+
+
+def find_room(uow: SqlUnitOfWork, ref: str) -> dict[str, Any]:
+    """A room by id or exact name (the CLI and support requests name rooms both ways)."""
+    with uow:
+        return room_dict(resolve_room(uow, ref))

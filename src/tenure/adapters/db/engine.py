@@ -10,11 +10,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 
-def make_engine(url: str, *, pool_size: int = 8) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and immediate write locks."""
+def make_engine(url: str, *, pool_size: int = 8, pooled: bool = True) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and immediate write locks.
+
+    ``pooled=False`` closes each connection when it is returned: right for one-shot commands.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
+    if not pooled:
+        return create_engine(url, poolclass=NullPool)
     return create_engine(
         url,
         pool_size=pool_size,
