@@ -34,6 +34,9 @@ def choose_target(candidates: list[Membership], counts: dict[str, dict[str, int]
     inactive = [m for m in candidates if not m.is_active]
     with_history = [m for m in inactive if has_history(counts.get(m.id, {}))]
     pool = with_history or []
+    if not pool and any(m.is_active and has_history(counts.get(m.id, {})) for m in candidates):
+        # Typically a restore that just won a race: the history is already back in use.
+        raise Conflict("the active membership already carries this person's history: nothing to restore")
     if not pool:
         raise NotFound("this person has no inactive membership with history in the room; "
                        "name one with membership_id to restore an empty one")
