@@ -35,15 +35,22 @@ class ListQuery:
         return True
 
 
+# startIndex is echoed in the ListResponse and both become SQL OFFSET/LIMIT: a value like
+# 10**30 must neither overflow the JSON encoder (64-bit) nor the database, so integers are
+# clamped to 32 bits. Nothing is lost: no page that far exists (§3.4.2.4 answers it empty).
+_INT_MAX = 2**31 - 1
+
+
 def _int(value: Any, name: str) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool | float):
         raise InvalidInput(f"{name} must be an integer")
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"{name} must be an integer") from None
+    return max(-_INT_MAX, min(number, _INT_MAX))
 
 
 def _names(value: Any, name: str) -> list[str] | None:

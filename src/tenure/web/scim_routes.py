@@ -76,13 +76,14 @@ def endpoint(runtime: Runtime, handler: Handler, *, needs_body: bool = False) ->
             base = str(request.base_url).rstrip("/") + runtime.settings.base_path
             call = h.Call(runtime, org_id, Actor("scim_token", token_id), request_id[:64], base)
             result = await run_in_threadpool(handler, call, request, body)
+            # Rendered inside the try: a body that cannot be encoded must still answer with
+            # a SCIM Error, not a dropped connection.
+            response = scim_response(result.status, result.body, result.headers)
         except TenureError as error:
             response = error_response(error)
         except Exception:
             log.exception("unexpected error in %s %s (request %s)", request.method, request.url.path, request_id)
             response = scim_response(500, error_body(500, f"internal error; quote request id {request_id}"))
-        else:
-            response = scim_response(result.status, result.body, result.headers)
         response.headers["X-Request-Id"] = request_id
         return response
 
