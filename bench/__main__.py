@@ -40,7 +40,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="postgresql")
-    p.add_argument("--quick", action="store_true", help="tiny sizes, the whole run < 1 minute")
+    preset = p.add_mutually_exclusive_group()
+    preset.add_argument("--quick", action="store_true", help="tiny sizes, the whole run < 1 minute")
+    preset.add_argument(
+        "--spec",
+        action="store_true",
+        help="the sizes of the spec (100k users, 200 groups of 1k): a long run",
+    )
     p.add_argument(
         "--only", metavar="WORKLOAD,...", help=f"run only these workloads: {', '.join(WORKLOADS)}"
     )
@@ -230,7 +236,8 @@ def _meta(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sizes = (Sizes.quick() if args.quick else Sizes()).override(vars(args))
+    base = Sizes.quick() if args.quick else Sizes.spec() if args.spec else Sizes()
+    sizes = base.override(vars(args))
     only = (
         set(WORKLOADS)
         if not args.only

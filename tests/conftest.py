@@ -24,7 +24,9 @@ from tenure.services import platform
 from tenure.settings import Settings
 from tenure.web.app import create_app
 
-PG_URL = os.environ.get("TENURE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tenure_test")
+PG_URL = os.environ.get(
+    "TENURE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tenure_test"
+)
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -38,16 +40,21 @@ def fresh_postgres(url: str) -> str:
             conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{parsed.database}"')
     except psycopg.OperationalError as error:
-        pytest.fail(f"PostgreSQL is required for the storage tests and is unreachable at {url}: {error}",
-                    pytrace=False)
+        pytest.fail(
+            f"PostgreSQL is required for the storage tests and is unreachable at {url}: {error}",
+            pytrace=False,
+        )
     return url
 
 
 def database_for(backend: str, folder: Path, name: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{folder / (name + '.db')}"
-    return fresh_postgres(make_url(PG_URL).set(database=f"{make_url(PG_URL).database}_{name}")
-                          .render_as_string(hide_password=False))
+    return fresh_postgres(
+        make_url(PG_URL)
+        .set(database=f"{make_url(PG_URL).database}_{name}")
+        .render_as_string(hide_password=False)
+    )
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -106,6 +113,8 @@ def tenant(database_url: str) -> Tenant:
 def support_key(database_url: str) -> str:
     engine = make_engine(database_url, pool_size=1)
     try:
-        return platform.create_api_key(PlatformUnitOfWork(engine), None, "support", "test", CLI).secret
+        return platform.create_api_key(
+            PlatformUnitOfWork(engine), None, "support", "test", CLI
+        ).secret
     finally:
         engine.dispose()

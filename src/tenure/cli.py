@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Engine
 
+from tenure import cli_support
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.uow import PlatformUnitOfWork
 from tenure.domain.audit import CLI
 from tenure.domain.errors import TenureError
-from tenure import cli_support
 from tenure.services import platform
 from tenure.settings import Settings, SettingsError
 
@@ -70,12 +70,23 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
     if workers:
         os.environ["TENURE_WORKERS"] = str(workers)
     settings = _settings()
-    click.echo(f"Tenure on http://{settings.host}:{settings.port}  (SCIM base {settings.base_path}, "
-               f"{settings.workers} worker{'s' if settings.workers > 1 else ''}, "
-               f"{'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
-    uvicorn.run("tenure.web.asgi:build", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, loop="uvloop", http="httptools", access_log=access_log,
-                log_level="info" if access_log else "warning", server_header=False)
+    click.echo(
+        f"Tenure on http://{settings.host}:{settings.port}  (SCIM base {settings.base_path}, "
+        f"{settings.workers} worker{'s' if settings.workers > 1 else ''}, "
+        f"{'SQLite' if settings.is_sqlite else 'PostgreSQL'})"
+    )
+    uvicorn.run(
+        "tenure.web.asgi:build",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=access_log,
+        log_level="info" if access_log else "warning",
+        server_header=False,
+    )
 
 
 @main.group()
@@ -116,8 +127,16 @@ def org_create(name: str, slug: str | None, as_json: bool) -> None:
 def org_list(as_json: bool) -> None:
     """List organisations."""
     orgs = _do(lambda: platform.list_orgs(_uow(write=False)))
-    rows = [{"id": o.id, "slug": o.slug, "name": o.name, "readd_policy": o.readd_policy.value,
-             "reinstate_window_days": o.reinstate_window_days} for o in orgs]
+    rows = [
+        {
+            "id": o.id,
+            "slug": o.slug,
+            "name": o.name,
+            "readd_policy": o.readd_policy.value,
+            "reinstate_window_days": o.reinstate_window_days,
+        }
+        for o in orgs
+    ]
     if as_json:
         _print_json(rows)
         return
@@ -181,7 +200,9 @@ def apikey_create(org_ref: str | None, role: str, label: str, as_json: bool) -> 
     if as_json:
         _print_json({"id": issued.id, "key": issued.secret})
     else:
-        click.echo(f"api key {issued.id} ({role})\n{issued.secret}\n(store it now: it is not shown again)")
+        click.echo(
+            f"api key {issued.id} ({role})\n{issued.secret}\n(store it now: it is not shown again)"
+        )
 
 
 @main.command()
@@ -190,23 +211,29 @@ def demo() -> None:
     orgs = _do(lambda: platform.list_orgs(_uow(write=False)))
     settings = _settings()
     if orgs:
-        click.echo(f"Database has {len(orgs)} organisation(s); `tenure token create {orgs[0].slug}` "
-                   "issues another SCIM token.")
+        click.echo(
+            f"Database has {len(orgs)} organisation(s); `tenure token create {orgs[0].slug}` "
+            "issues another SCIM token."
+        )
         return
     created = _do(lambda: platform.create_org(_uow(), "Demo Board", CLI, "demo"))
     issued = _do(lambda: platform.create_token(_uow(), created.id, "demo", CLI))
     admin = _do(lambda: platform.create_api_key(_uow(), created.id, "org-admin", "demo", CLI))
     support = _do(lambda: platform.create_api_key(_uow(), None, "support", "demo", CLI))
     base = f"http://{settings.host}:{settings.port}"
-    click.echo("\n".join([
-        "Demo organisation created.",
-        f"  SCIM base URL : {base}{settings.base_path}",
-        f"  SCIM token    : {issued.secret}",
-        f"  Org admin key : {admin.secret}",
-        f"  Support key   : {support.secret}",
-        f"  Console       : {base}/",
-        "These secrets are shown once.",
-    ]))
+    click.echo(
+        "\n".join(
+            [
+                "Demo organisation created.",
+                f"  SCIM base URL : {base}{settings.base_path}",
+                f"  SCIM token    : {issued.secret}",
+                f"  Org admin key : {admin.secret}",
+                f"  Support key   : {support.secret}",
+                f"  Console       : {base}/",
+                "These secrets are shown once.",
+            ]
+        )
+    )
 
 
 def _org_id(ref: str) -> str:

@@ -59,7 +59,9 @@ class Settings:
     def validate(self) -> None:
         """Refuse settings that would make the service unsafe or unusable."""
         if not self.database_url.startswith(("sqlite://", "postgresql")):
-            raise SettingsError("TENURE_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+            raise SettingsError(
+                "TENURE_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL"
+            )
         if not 0 < self.port < 65536:
             raise SettingsError("TENURE_PORT must be between 1 and 65535")
         if self.workers < 1:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS, database_for
+from tests.conftest import BACKENDS, database_for, make_tenant
 
 VENV_BIN = Path(sys.executable).parent
 TENURE = str(VENV_BIN / "tenure")
@@ -84,10 +84,9 @@ class Server:
         return self.tenant.token
 
     def new_tenant(self, name: str | None = None) -> Tenant:
-        """Another organisation with its own SCIM token, made with the CLI like an operator."""
-        org = _cli(self.database_url, "org", "create", name or f"Board {uuid.uuid4().hex[:8]}")
-        issued = _cli(self.database_url, "token", "create", org["id"])
-        return Tenant(self.base_url, issued["token"], org["id"])
+        """Another organisation with its own SCIM token (in-process: the CLI is covered above)."""
+        made = make_tenant(self.database_url, name or f"Board {uuid.uuid4().hex[:8]}")
+        return Tenant(self.base_url, made.token, made.org_id)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -167,3 +166,18 @@ def fresh(server: Server) -> Iterator[httpx.Client]:
     """A client for a brand-new organisation, for tests that count exact results."""
     with server.new_tenant().client() as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def server_logs_no_internal_error(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test sends, the server never logs an unexpected error (a 500) for it."""
+    if "server" not in request.fixturenames:
+        yield  # a test that runs its own processes
+        return
+    server: Server = request.getfixturevalue("server")
+    before = server.log_path.stat().st_size
+    yield
+    with server.log_path.open("rb") as log:
+        log.seek(before)
+        written = log.read().decode(errors="replace")
+    assert "unexpected error" not in written and "Traceback" not in written, written[-4000:]

@@ -22,7 +22,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import PG_URL, database_for
+from tests.conftest import database_for
 
 TENURE = str(Path(sys.executable).parent / "tenure")
 PROCESSES = 3
@@ -36,7 +36,9 @@ def _port() -> int:
 
 
 def _cli(env: dict[str, str], *args: str) -> Any:
-    done = subprocess.run([TENURE, *args, "--json"], env=env, capture_output=True, text=True, check=True, timeout=60)
+    done = subprocess.run(
+        [TENURE, *args, "--json"], env=env, capture_output=True, text=True, check=True, timeout=60
+    )
     return json.loads(done.stdout)
 
 
@@ -54,14 +56,23 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         port = _port()
         log = (tmp_path_factory.mktemp("log") / "server.log").open("wb")
         logs.append(log)
-        servers.append(subprocess.Popen([TENURE, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                                        stdout=log, stderr=subprocess.STDOUT))
+        servers.append(
+            subprocess.Popen(
+                [TENURE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
         urls.append(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 60
     for root in urls:
         while True:
             try:
-                httpx.get(f"{root}/scim/v2/ServiceProviderConfig", headers={"Authorization": f"Bearer {token}"})
+                httpx.get(
+                    f"{root}/scim/v2/ServiceProviderConfig",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
@@ -80,8 +91,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 def _scim(cluster: dict[str, Any], i: int) -> httpx.Client:
     """A client for the i-th process; the caller closes it (``with``)."""
-    return httpx.Client(base_url=cluster["urls"][i % PROCESSES] + "/scim/v2", timeout=60,
-                        headers={"Authorization": f"Bearer {cluster['token']}"})
+    return httpx.Client(
+        base_url=cluster["urls"][i % PROCESSES] + "/scim/v2",
+        timeout=60,
+        headers={"Authorization": f"Bearer {cluster['token']}"},
+    )
 
 
 def _patch(cluster: dict[str, Any], i: int, group: str, body: dict[str, Any]) -> httpx.Response:
@@ -99,24 +113,40 @@ def _rows(cluster: dict[str, Any], room_group: str) -> list[tuple[str, str, str]
     with psycopg.connect(dsn) as conn:
         return conn.execute(
             "SELECT m.user_id, m.id, m.status FROM memberships m JOIN rooms r ON r.id = m.room_id "
-            "WHERE r.group_id = %s ORDER BY m.user_id, m.created_at", (room_group,)).fetchall()
+            "WHERE r.group_id = %s ORDER BY m.user_id, m.created_at",
+            (room_group,),
+        ).fetchall()
 
 
 def _setup(cluster: dict[str, Any], name: str, people: int) -> tuple[str, list[str]]:
     with _scim(cluster, 0) as c:
-        ids = [c.post("/Users", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                                      "userName": f"{name}-{i}@example.com"}).json()["id"] for i in range(people)]
-        group = c.post("/Groups", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                                        "displayName": name}).json()["id"]
+        ids = [
+            c.post(
+                "/Users",
+                json={
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": f"{name}-{i}@example.com",
+                },
+            ).json()["id"]
+            for i in range(people)
+        ]
+        group = c.post(
+            "/Groups",
+            json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name},
+        ).json()["id"]
     return group, ids
 
 
 def _members_op(kind: str, ids: list[str]) -> dict[str, Any]:
     if kind == "add":
-        return {"schemas": [PATCH], "Operations": [{"op": "add", "path": "members",
-                                                    "value": [{"value": u} for u in ids]}]}
-    return {"schemas": [PATCH], "Operations": [{"op": "Remove", "path": "members",
-                                                "value": [{"value": u} for u in ids]}]}
+        return {
+            "schemas": [PATCH],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": u} for u in ids]}],
+        }
+    return {
+        "schemas": [PATCH],
+        "Operations": [{"op": "Remove", "path": "members", "value": [{"value": u} for u in ids]}],
+    }
 
 
 def test_racing_adds_removes_and_readds_end_as_a_serial_run_would(cluster: dict[str, Any]) -> None:
@@ -126,10 +156,12 @@ def test_racing_adds_removes_and_readds_end_as_a_serial_run_would(cluster: dict[
         # Every process gets the same people, in a different order, several times over.
         jobs = []
         for i in range(PROCESSES * 3):
-            order = ids[i % len(ids):] + ids[: i % len(ids)]
+            order = ids[i % len(ids) :] + ids[: i % len(ids)]
             jobs.append(lambda i=i, o=order: _patch(cluster, i, group, _members_op(kind, o)))
         answers = _race(jobs)
-        assert all(r.status_code in (200, 204) for r in answers), [r.text for r in answers if r.status_code >= 300]
+        assert all(r.status_code in (200, 204) for r in answers), [
+            r.text for r in answers if r.status_code >= 300
+        ]
 
     burst("add")
     rows = _rows(cluster, group)
@@ -144,17 +176,34 @@ def test_racing_adds_removes_and_readds_end_as_a_serial_run_would(cluster: dict[
     assert all(r[2] == "active" for r in rows)
 
 
-def test_racing_readds_under_fresh_create_exactly_one_new_membership(cluster: dict[str, Any]) -> None:
+def test_racing_readds_under_fresh_create_exactly_one_new_membership(
+    cluster: dict[str, Any],
+) -> None:
     group, ids = _setup(cluster, "fresh-race", 8)
-    room = next(r for r in httpx.get(f"{cluster['urls'][0]}/api/v1/rooms", params={"org": cluster["org"]},
-                                     headers={"Authorization": f"Bearer {cluster['support']}"}).json()["items"]
-                if r["group_id"] == group)
-    httpx.patch(f"{cluster['urls'][0]}/api/v1/rooms/{room['id']}", params={"org": cluster["org"]},
-                json={"readd_policy": "fresh"}, headers={"Authorization": f"Bearer {cluster['support']}"})
+    room = next(
+        r
+        for r in httpx.get(
+            f"{cluster['urls'][0]}/api/v1/rooms",
+            params={"org": cluster["org"]},
+            headers={"Authorization": f"Bearer {cluster['support']}"},
+        ).json()["items"]
+        if r["group_id"] == group
+    )
+    httpx.patch(
+        f"{cluster['urls'][0]}/api/v1/rooms/{room['id']}",
+        params={"org": cluster["org"]},
+        json={"readd_policy": "fresh"},
+        headers={"Authorization": f"Bearer {cluster['support']}"},
+    )
     with _scim(cluster, 0) as c:
         c.patch(f"/Groups/{group}", json=_members_op("add", ids))
         c.patch(f"/Groups/{group}", json=_members_op("remove", ids))
-    _race([lambda i=i: _patch(cluster, i, group, _members_op("add", ids)) for i in range(PROCESSES * 2)])
+    _race(
+        [
+            lambda i=i: _patch(cluster, i, group, _members_op("add", ids))
+            for i in range(PROCESSES * 2)
+        ]
+    )
     rows = _rows(cluster, group)
     for person in ids:
         mine = [r for r in rows if r[0] == person]
@@ -166,23 +215,43 @@ def test_racing_restores_of_the_same_person_let_exactly_one_win(cluster: dict[st
     api = cluster["urls"][0] + "/api/v1"
     support = {"Authorization": f"Bearer {cluster['support']}"}
     org = {"org": cluster["org"]}
-    room = next(r for r in httpx.get(f"{api}/rooms", params=org, headers=support).json()["items"]
-                if r["group_id"] == group)
-    httpx.patch(f"{api}/rooms/{room['id']}", params=org, json={"readd_policy": "fresh"}, headers=support)
+    room = next(
+        r
+        for r in httpx.get(f"{api}/rooms", params=org, headers=support).json()["items"]
+        if r["group_id"] == group
+    )
+    httpx.patch(
+        f"{api}/rooms/{room['id']}", params=org, json={"readd_policy": "fresh"}, headers=support
+    )
     with _scim(cluster, 0) as c:
         c.patch(f"/Groups/{group}", json=_members_op("add", ids))
         old = _rows(cluster, group)[0][1]
-        meeting = httpx.post(f"{api}/rooms/{room['id']}/meetings", params=org, headers=support,
-                             json={"title": "AGM", "starts_at": "2026-10-01T10:00:00Z"}).json()
-        httpx.post(f"{api}/meetings/{meeting['id']}/attendance", params=org, headers=support,
-                   json={"membership_id": old})
+        meeting = httpx.post(
+            f"{api}/rooms/{room['id']}/meetings",
+            params=org,
+            headers=support,
+            json={"title": "AGM", "starts_at": "2026-10-01T10:00:00Z"},
+        ).json()
+        httpx.post(
+            f"{api}/meetings/{meeting['id']}/attendance",
+            params=org,
+            headers=support,
+            json={"membership_id": old},
+        )
         c.patch(f"/Groups/{group}", json=_members_op("remove", ids))
         c.patch(f"/Groups/{group}", json=_members_op("add", ids))
-    answers = _race([
-        lambda i=i: httpx.post(f"{cluster['urls'][i % PROCESSES]}/api/v1/restores", params=org, headers=support,
-                               json={"room_id": room["id"], "user_id": ids[0]}, timeout=60)
-        for i in range(4)
-    ])
+    answers = _race(
+        [
+            lambda i=i: httpx.post(
+                f"{cluster['urls'][i % PROCESSES]}/api/v1/restores",
+                params=org,
+                headers=support,
+                json={"room_id": room["id"], "user_id": ids[0]},
+                timeout=60,
+            )
+            for i in range(4)
+        ]
+    )
     codes = sorted(r.status_code for r in answers)
     assert codes.count(200) == 1 and set(codes) <= {200, 409}, [r.text for r in answers]
     active = [r for r in _rows(cluster, group) if r[2] == "active"]

@@ -8,24 +8,39 @@ from tests.conftest import Tenant
 from tests.integration.story import API, SCIM, board
 
 
-def test_creating_a_group_creates_its_room_and_renaming_follows(client: TestClient, tenant: Tenant) -> None:
+def test_creating_a_group_creates_its_room_and_renaming_follows(
+    client: TestClient, tenant: Tenant
+) -> None:
     b = board(client, tenant, "Finance")
     room = client.get(f"{API}/rooms/{b.room_id}", headers=tenant.admin).json()
     assert room["name"] == "Finance" and room["readd_policy"] is None
-    client.patch(f"{SCIM}/Groups/{b.group_id}", headers=tenant.scim, json={
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "value": {"id": b.group_id, "displayName": "Finance & Risk"}}]})
-    assert client.get(f"{API}/rooms/{b.room_id}", headers=tenant.admin).json()["name"] == "Finance & Risk"
+    client.patch(
+        f"{SCIM}/Groups/{b.group_id}",
+        headers=tenant.scim,
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {"op": "replace", "value": {"id": b.group_id, "displayName": "Finance & Risk"}}
+            ],
+        },
+    )
+    assert (
+        client.get(f"{API}/rooms/{b.room_id}", headers=tenant.admin).json()["name"]
+        == "Finance & Risk"
+    )
 
 
-def test_removal_deactivates_and_readding_reinstates_the_same_membership(client: TestClient,
-                                                                          tenant: Tenant) -> None:
+def test_removal_deactivates_and_readding_reinstates_the_same_membership(
+    client: TestClient, tenant: Tenant
+) -> None:
     b = board(client, tenant)
     ann = b.user("ann")
     b.add(ann)
     first = b.active(ann)
     assert first is not None and first["source"] == "scim"
-    client.patch(f"{API}/memberships/{first['id']}", headers=tenant.admin, json={"role": "room_admin"})
+    client.patch(
+        f"{API}/memberships/{first['id']}", headers=tenant.admin, json={"role": "room_admin"}
+    )
     b.remove(ann)
     assert b.active(ann) is None
     ended = b.memberships(ann)[0]
@@ -37,7 +52,9 @@ def test_removal_deactivates_and_readding_reinstates_the_same_membership(client:
     assert [p["start_reason"] for p in again["periods"]] == ["group_add", "reinstated"]
 
 
-def test_fresh_policy_gives_a_readded_person_a_new_empty_membership(client: TestClient, tenant: Tenant) -> None:
+def test_fresh_policy_gives_a_readded_person_a_new_empty_membership(
+    client: TestClient, tenant: Tenant
+) -> None:
     b = board(client, tenant)
     b.settings(readd_policy="fresh")
     bo = b.user("bo")
@@ -56,8 +73,13 @@ def test_fresh_policy_gives_a_readded_person_a_new_empty_membership(client: Test
 
 def test_room_override_beats_the_organisation_policy(client: TestClient, tenant: Tenant) -> None:
     b = board(client, tenant)
-    r = client.patch(f"{API}/rooms/{b.room_id}", headers=tenant.admin, json={"readd_policy": "fresh"})
-    assert r.json()["readd_policy"] == "fresh" and r.json()["effective_policy"]["readd_policy"] == "fresh"
+    r = client.patch(
+        f"{API}/rooms/{b.room_id}", headers=tenant.admin, json={"readd_policy": "fresh"}
+    )
+    assert (
+        r.json()["readd_policy"] == "fresh"
+        and r.json()["effective_policy"]["readd_policy"] == "fresh"
+    )
     cy = b.user("cy")
     b.add(cy)
     first = b.active(cy)
@@ -70,7 +92,9 @@ def test_disabling_a_user_ends_memberships_and_enabling_brings_the_same_ones_bac
     client: TestClient, tenant: Tenant
 ) -> None:
     b = board(client, tenant)
-    b.settings(readd_policy="fresh")  # re-enabling is not a re-add: even under fresh it is the same one
+    b.settings(
+        readd_policy="fresh"
+    )  # re-enabling is not a re-add: even under fresh it is the same one
     di = b.user("di")
     b.add(di)
     first = b.active(di)
@@ -96,9 +120,13 @@ def test_deleting_user_or_group_keeps_history_inactive(client: TestClient, tenan
 
 
 def test_admin_api_errors_are_json_never_500(client: TestClient, tenant: Tenant) -> None:
-    assert client.get(f"{API}/rooms", headers={"Authorization": "Bearer nope"}).json()["error"]["code"] == \
-        "unauthorized"
-    r = client.patch(f"{API}/organisation", headers=tenant.admin, json={"readd_policy": "sometimes"})
+    assert (
+        client.get(f"{API}/rooms", headers={"Authorization": "Bearer nope"}).json()["error"]["code"]
+        == "unauthorized"
+    )
+    r = client.patch(
+        f"{API}/organisation", headers=tenant.admin, json={"readd_policy": "sometimes"}
+    )
     assert r.status_code == 400 and "error" in r.json()
     r = client.get(f"{API}/memberships/nope", headers=tenant.admin)
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"

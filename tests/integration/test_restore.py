@@ -15,8 +15,10 @@ def _support(tenant: Tenant, support_key: str) -> tuple[dict[str, str], dict[str
     return {"Authorization": f"Bearer {support_key}"}, {"org": tenant.org_id}
 
 
-def _readded_fresh(client: TestClient, tenant: Tenant) -> tuple[Board, str, dict[str, Any], dict[str, Any]]:
-    """A member with history, removed and re-added under ``fresh``: A is new and empty, B old and full."""
+def _readded_fresh(
+    client: TestClient, tenant: Tenant
+) -> tuple[Board, str, dict[str, Any], dict[str, Any]]:
+    """A member with history, removed and re-added under ``fresh``: A is empty, B is full."""
     b = board(client, tenant)
     b.settings(readd_policy="fresh")
     gil = b.user("gil@example.com")
@@ -32,11 +34,17 @@ def _readded_fresh(client: TestClient, tenant: Tenant) -> tuple[Board, str, dict
     return b, gil, old, new
 
 
-def test_dry_run_shows_the_plan_and_changes_nothing(client: TestClient, tenant: Tenant, support_key: str) -> None:
+def test_dry_run_shows_the_plan_and_changes_nothing(
+    client: TestClient, tenant: Tenant, support_key: str
+) -> None:
     b, gil, old, new = _readded_fresh(client, tenant)
     headers, org = _support(tenant, support_key)
-    r = client.post(f"{API}/restores", params=org, headers=headers,
-                    json={"room_id": b.room_id, "email": "gil@example.com", "dry_run": True})
+    r = client.post(
+        f"{API}/restores",
+        params=org,
+        headers=headers,
+        json={"room_id": b.room_id, "email": "gil@example.com", "dry_run": True},
+    )
     assert r.status_code == 200, r.text
     plan = r.json()["plan"]
     assert plan["deactivate"]["id"] == new["id"] and plan["reactivate"]["id"] == old["id"]
@@ -45,16 +53,25 @@ def test_dry_run_shows_the_plan_and_changes_nothing(client: TestClient, tenant: 
     assert b.active(gil)["id"] == new["id"]  # type: ignore[index]
 
 
-def test_restore_brings_history_back_and_scim_keeps_working(client: TestClient, tenant: Tenant,
-                                                            support_key: str) -> None:
+def test_restore_brings_history_back_and_scim_keeps_working(
+    client: TestClient, tenant: Tenant, support_key: str
+) -> None:
     b, gil, old, new = _readded_fresh(client, tenant)
     b.give_history(new["id"])  # something happened on A meanwhile: it moves to B
     headers, org = _support(tenant, support_key)
-    r = client.post(f"{API}/restores", params=org, headers=headers,
-                    json={"room_id": b.room_id, "user_id": gil, "reason": "ticket 4711"})
+    r = client.post(
+        f"{API}/restores",
+        params=org,
+        headers=headers,
+        json={"room_id": b.room_id, "user_id": gil, "reason": "ticket 4711"},
+    )
     assert r.status_code == 200, r.text
     record = r.json()
-    assert record["status"] == "done" and record["reactivated"] == old["id"] and record["deactivated"] == new["id"]
+    assert (
+        record["status"] == "done"
+        and record["reactivated"] == old["id"]
+        and record["deactivated"] == new["id"]
+    )
     assert record["moved"] == {"attendance": 1, "notes": 1, "tasks": 1}
     active = b.active(gil)
     assert active is not None and active["id"] == old["id"] and active["role"] == "assistant"
@@ -62,43 +79,54 @@ def test_restore_brings_history_back_and_scim_keeps_working(client: TestClient, 
     assert active["periods"][-1]["start_reason"] == "restored"
     superseded = next(m for m in b.memberships(gil) if m["id"] == new["id"])
     assert superseded["periods"][-1]["end_reason"] == "superseded_by_restore"
-    audit = client.get(f"{API}/audit", params={"action": "support:membership:restore"},
-                       headers=tenant.admin).json()["items"]
+    audit = client.get(
+        f"{API}/audit", params={"action": "support:membership:restore"}, headers=tenant.admin
+    ).json()["items"]
     assert audit and audit[0]["detail"]["reason"] == "ticket 4711"
     b.remove(gil)  # the IdP can still remove the restored membership
     assert b.active(gil) is None
     assert next(m for m in b.memberships(gil) if m["id"] == old["id"])["status"] == "inactive"
 
 
-def test_undo_reverses_exactly_and_refuses_once_things_changed(client: TestClient, tenant: Tenant,
-                                                               support_key: str) -> None:
-    b, gil, old, new = _readded_fresh(client, tenant)
+def test_undo_reverses_exactly_and_refuses_once_things_changed(
+    client: TestClient, tenant: Tenant, support_key: str
+) -> None:
+    b, gil, _old, new = _readded_fresh(client, tenant)
     headers, org = _support(tenant, support_key)
-    first = client.post(f"{API}/restores", params=org, headers=headers,
-                        json={"room_id": b.room_id, "user_id": gil}).json()
+    first = client.post(
+        f"{API}/restores", params=org, headers=headers, json={"room_id": b.room_id, "user_id": gil}
+    ).json()
     undone = client.post(f"{API}/restores/{first['id']}/undo", params=org, headers=headers)
     assert undone.status_code == 200 and undone.json()["status"] == "undone"
     assert b.active(gil)["id"] == new["id"]  # type: ignore[index]
-    assert client.post(f"{API}/restores/{first['id']}/undo", params=org, headers=headers).status_code == 409
-    second = client.post(f"{API}/restores", params=org, headers=headers,
-                         json={"room_id": b.room_id, "user_id": gil}).json()
+    assert (
+        client.post(f"{API}/restores/{first['id']}/undo", params=org, headers=headers).status_code
+        == 409
+    )
+    second = client.post(
+        f"{API}/restores", params=org, headers=headers, json={"room_id": b.room_id, "user_id": gil}
+    ).json()
     b.remove(gil)  # a change after the restore: undo must refuse and say why
     refused = client.post(f"{API}/restores/{second['id']}/undo", params=org, headers=headers)
     assert refused.status_code == 409 and "changed" in refused.json()["error"]["message"]
 
 
-def test_restore_is_refused_until_the_person_is_back_in_the_group(client: TestClient, tenant: Tenant,
-                                                                  support_key: str) -> None:
-    b, gil, old, _new = _readded_fresh(client, tenant)
+def test_restore_is_refused_until_the_person_is_back_in_the_group(
+    client: TestClient, tenant: Tenant, support_key: str
+) -> None:
+    b, gil, _old, _new = _readded_fresh(client, tenant)
     b.remove(gil)
     headers, org = _support(tenant, support_key)
-    r = client.post(f"{API}/restores", params=org, headers=headers, json={"room_id": b.room_id, "user_id": gil})
+    r = client.post(
+        f"{API}/restores", params=org, headers=headers, json={"room_id": b.room_id, "user_id": gil}
+    )
     assert r.status_code == 409
     assert "Audit Committee" in r.json()["error"]["message"]
 
 
-def test_recreated_identity_gets_its_old_membership_relinked(client: TestClient, tenant: Tenant,
-                                                             support_key: str) -> None:
+def test_recreated_identity_gets_its_old_membership_relinked(
+    client: TestClient, tenant: Tenant, support_key: str
+) -> None:
     b = board(client, tenant)
     hal = b.user("hal@example.com", externalId="emp-77")
     b.add(hal)
@@ -107,14 +135,23 @@ def test_recreated_identity_gets_its_old_membership_relinked(client: TestClient,
     client.delete(f"{SCIM}/Users/{hal}", headers=tenant.scim)  # hard delete in the IdP
     hal2 = b.user("hal@example.com", externalId="emp-77")  # re-hired: a new record
     b.add(hal2)
-    found = client.get(f"{API}/users", params={"email": "hal@example.com"}, headers=tenant.admin).json()["items"]
+    found = client.get(
+        f"{API}/users", params={"email": "hal@example.com"}, headers=tenant.admin
+    ).json()["items"]
     assert {u["id"] for u in found} == {hal, hal2}
-    cands = client.get(f"{API}/restore-candidates", params={"email": "hal@example.com", "room": b.room_id},
-                       headers=tenant.admin).json()["items"]
+    cands = client.get(
+        f"{API}/restore-candidates",
+        params={"email": "hal@example.com", "room": b.room_id},
+        headers=tenant.admin,
+    ).json()["items"]
     assert cands[0]["membership"]["id"] == old["id"]  # type: ignore[index]
     headers, org = _support(tenant, support_key)
-    r = client.post(f"{API}/restores", params=org, headers=headers,
-                    json={"room_id": b.room_id, "email": "hal@example.com"})
+    r = client.post(
+        f"{API}/restores",
+        params=org,
+        headers=headers,
+        json={"room_id": b.room_id, "email": "hal@example.com"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["relinked_from_user_id"] == hal
     active = b.active(hal2)
@@ -122,21 +159,33 @@ def test_recreated_identity_gets_its_old_membership_relinked(client: TestClient,
     assert active["history"]["notes"] == 1
 
 
-def test_org_admin_files_a_request_and_support_approves_it(client: TestClient, tenant: Tenant,
-                                                            support_key: str) -> None:
+def test_org_admin_files_a_request_and_support_approves_it(
+    client: TestClient, tenant: Tenant, support_key: str
+) -> None:
     b, gil, old, _new = _readded_fresh(client, tenant)
-    direct = client.post(f"{API}/restores", headers=tenant.admin, json={"room_id": b.room_id, "user_id": gil})
+    direct = client.post(
+        f"{API}/restores", headers=tenant.admin, json={"room_id": b.room_id, "user_id": gil}
+    )
     assert direct.status_code == 403
-    filed = client.post(f"{API}/restore-requests", headers=tenant.admin,
-                        json={"email": "gil@example.com", "room": "Audit Committee", "note": "lost her notes"})
+    filed = client.post(
+        f"{API}/restore-requests",
+        headers=tenant.admin,
+        json={"email": "gil@example.com", "room": "Audit Committee", "note": "lost her notes"},
+    )
     assert filed.status_code == 201, filed.text
     assert filed.json()["candidates"][0]["membership"]["id"] == old["id"]
     headers, org = _support(tenant, support_key)
-    pending = client.get(f"{API}/restore-requests", params={**org, "status": "pending"}, headers=headers)
+    pending = client.get(
+        f"{API}/restore-requests", params={**org, "status": "pending"}, headers=headers
+    )
     assert [r["id"] for r in pending.json()["items"]] == [filed.json()["id"]]
-    approved = client.post(f"{API}/restore-requests/{filed.json()['id']}/approve", params=org, headers=headers)
+    approved = client.post(
+        f"{API}/restore-requests/{filed.json()['id']}/approve", params=org, headers=headers
+    )
     assert approved.status_code == 200, approved.text
-    outcome = client.get(f"{API}/restore-requests/{filed.json()['id']}", headers=tenant.admin).json()
+    outcome = client.get(
+        f"{API}/restore-requests/{filed.json()['id']}", headers=tenant.admin
+    ).json()
     assert outcome["status"] == "approved" and outcome["restore_id"]
     assert b.active(gil)["id"] == old["id"]  # type: ignore[index]
 
@@ -144,14 +193,17 @@ def test_org_admin_files_a_request_and_support_approves_it(client: TestClient, t
 def test_self_service_lets_org_admins_restore_directly(client: TestClient, tenant: Tenant) -> None:
     b, gil, old, _new = _readded_fresh(client, tenant)
     b.settings(self_service_restore=True)
-    r = client.post(f"{API}/restores", headers=tenant.admin, json={"room_id": b.room_id, "user_id": gil})
+    r = client.post(
+        f"{API}/restores", headers=tenant.admin, json={"room_id": b.room_id, "user_id": gil}
+    )
     assert r.status_code == 200, r.text
     assert b.active(gil)["id"] == old["id"]  # type: ignore[index]
 
 
 @pytest.mark.parametrize("okta", [False, True])
-def test_mass_removal_shows_in_drift_and_is_undone_in_one_step(client: TestClient, tenant: Tenant,
-                                                               support_key: str, okta: bool) -> None:
+def test_mass_removal_shows_in_drift_and_is_undone_in_one_step(
+    client: TestClient, tenant: Tenant, support_key: str, okta: bool
+) -> None:
     b = board(client, tenant)
     b.settings(readd_policy="fresh")
     people = [b.user(f"p{i}") for i in range(8)]
@@ -170,15 +222,23 @@ def test_mass_removal_shows_in_drift_and_is_undone_in_one_step(client: TestClien
     assert all(b.active(p)["id"] == before[p] for p in people)  # type: ignore[index]
 
 
-def test_drift_lists_people_scim_does_not_manage(client: TestClient, tenant: Tenant, support_key: str) -> None:
+def test_drift_lists_people_scim_does_not_manage(
+    client: TestClient, tenant: Tenant, support_key: str
+) -> None:
     manual = client.post(f"{API}/rooms", headers=tenant.admin, json={"name": "Ad hoc"}).json()
     b = board(client, tenant)
     ivy = b.user("ivy")
-    client.post(f"{API}/rooms/{manual['id']}/memberships", headers=tenant.admin, json={"user_id": ivy})
-    taken = client.patch(f"{API}/rooms/{manual['id']}", headers=tenant.admin, json={"group_id": b.group_id})
+    client.post(
+        f"{API}/rooms/{manual['id']}/memberships", headers=tenant.admin, json={"user_id": ivy}
+    )
+    taken = client.patch(
+        f"{API}/rooms/{manual['id']}", headers=tenant.admin, json={"group_id": b.group_id}
+    )
     assert taken.status_code == 409  # a group manages one room at a time
     client.patch(f"{API}/rooms/{b.room_id}", headers=tenant.admin, json={"group_id": None})
-    linked = client.patch(f"{API}/rooms/{manual['id']}", headers=tenant.admin, json={"group_id": b.group_id})
+    linked = client.patch(
+        f"{API}/rooms/{manual['id']}", headers=tenant.admin, json={"group_id": b.group_id}
+    )
     assert linked.status_code == 200, linked.text
     report = client.get(f"{API}/drift", headers=tenant.admin).json()
     assert [x["user_id"] for x in report["not_in_group"]] == [ivy]

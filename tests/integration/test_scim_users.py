@@ -10,22 +10,34 @@ from tests.integration.scim_helpers import patch, user_body
 BASE = "/scim/v2"
 
 
-def test_created_user_is_found_by_username_case_insensitively(client: TestClient, tenant: Tenant) -> None:
-    created = client.post(f"{BASE}/Users", json=user_body("Ann.Lee@example.com", externalId="e-1"),
-                          headers=tenant.scim)
+def test_created_user_is_found_by_username_case_insensitively(
+    client: TestClient, tenant: Tenant
+) -> None:
+    created = client.post(
+        f"{BASE}/Users",
+        json=user_body("Ann.Lee@example.com", externalId="e-1"),
+        headers=tenant.scim,
+    )
     assert created.status_code == 201
     assert created.headers["content-type"].startswith("application/scim+json")
     assert created.headers["location"].endswith(created.json()["id"])
-    found = client.get(f'{BASE}/Users?filter=userName eq "ann.lee@EXAMPLE.com"', headers=tenant.scim).json()
+    found = client.get(
+        f'{BASE}/Users?filter=userName eq "ann.lee@EXAMPLE.com"', headers=tenant.scim
+    ).json()
     assert found["totalResults"] == 1
     assert found["Resources"][0]["userName"] == "Ann.Lee@example.com"
 
 
 def test_password_is_accepted_but_never_returned(client: TestClient, tenant: Tenant) -> None:
-    created = client.post(f"{BASE}/Users", json=user_body("pw", password="S3cret!"), headers=tenant.scim)
+    created = client.post(
+        f"{BASE}/Users", json=user_body("pw", password="S3cret!"), headers=tenant.scim
+    )
     assert created.status_code == 201
     assert "password" not in created.json()
-    assert "password" not in client.get(f"{BASE}/Users/{created.json()['id']}", headers=tenant.scim).json()
+    assert (
+        "password"
+        not in client.get(f"{BASE}/Users/{created.json()['id']}", headers=tenant.scim).json()
+    )
 
 
 def test_duplicate_username_is_409_uniqueness(client: TestClient, tenant: Tenant) -> None:
@@ -36,39 +48,64 @@ def test_duplicate_username_is_409_uniqueness(client: TestClient, tenant: Tenant
     assert again.json()["status"] == "409"
 
 
-def test_deleted_user_is_gone_for_the_idp_and_frees_its_username(client: TestClient, tenant: Tenant) -> None:
-    uid = client.post(f"{BASE}/Users", json=user_body("gone", externalId="x9"), headers=tenant.scim).json()["id"]
+def test_deleted_user_is_gone_for_the_idp_and_frees_its_username(
+    client: TestClient, tenant: Tenant
+) -> None:
+    uid = client.post(
+        f"{BASE}/Users", json=user_body("gone", externalId="x9"), headers=tenant.scim
+    ).json()["id"]
     assert client.delete(f"{BASE}/Users/{uid}", headers=tenant.scim).status_code == 204
     assert client.get(f"{BASE}/Users/{uid}", headers=tenant.scim).status_code == 404
-    again = client.post(f"{BASE}/Users", json=user_body("gone", externalId="x9"), headers=tenant.scim)
+    again = client.post(
+        f"{BASE}/Users", json=user_body("gone", externalId="x9"), headers=tenant.scim
+    )
     assert again.status_code == 201
     assert again.json()["id"] != uid
 
 
-def test_entra_deactivation_with_string_false_keeps_user_visible(client: TestClient, tenant: Tenant) -> None:
+def test_entra_deactivation_with_string_false_keeps_user_visible(
+    client: TestClient, tenant: Tenant
+) -> None:
     uid = client.post(f"{BASE}/Users", json=user_body("off"), headers=tenant.scim).json()["id"]
-    changed = client.patch(f"{BASE}/Users/{uid}", headers=tenant.scim,
-                           json=patch({"op": "Replace", "path": "active", "value": "False"}))
+    changed = client.patch(
+        f"{BASE}/Users/{uid}",
+        headers=tenant.scim,
+        json=patch({"op": "Replace", "path": "active", "value": "False"}),
+    )
     assert changed.status_code == 200
     assert changed.json()["active"] is False
     listed = client.get(f'{BASE}/Users?filter=userName eq "off"', headers=tenant.scim).json()
     assert listed["Resources"][0]["active"] is False
 
 
-def test_one_organisations_token_cannot_see_anothers_users(client: TestClient, tenant: Tenant,
-                                                             database_url: str) -> None:
+def test_one_organisations_token_cannot_see_anothers_users(
+    client: TestClient, tenant: Tenant, database_url: str
+) -> None:
     from tests.conftest import make_tenant
 
     other = make_tenant(database_url, "Other Board")
     uid = client.post(f"{BASE}/Users", json=user_body("private"), headers=tenant.scim).json()["id"]
     assert client.get(f"{BASE}/Users/{uid}", headers=other.scim).status_code == 404
-    assert client.get(f'{BASE}/Users?filter=userName eq "private"', headers=other.scim).json()["totalResults"] == 0
-    assert client.patch(f"{BASE}/Users/{uid}", headers=other.scim,
-                        json=patch({"op": "replace", "path": "active", "value": False})).status_code == 404
+    assert (
+        client.get(f'{BASE}/Users?filter=userName eq "private"', headers=other.scim).json()[
+            "totalResults"
+        ]
+        == 0
+    )
+    assert (
+        client.patch(
+            f"{BASE}/Users/{uid}",
+            headers=other.scim,
+            json=patch({"op": "replace", "path": "active", "value": False}),
+        ).status_code
+        == 404
+    )
     assert client.get(f"{BASE}/Users/{uid}", headers=tenant.scim).json()["active"] is True
 
 
-def test_unknown_filter_attribute_is_rejected_not_ignored(client: TestClient, tenant: Tenant) -> None:
+def test_unknown_filter_attribute_is_rejected_not_ignored(
+    client: TestClient, tenant: Tenant
+) -> None:
     client.post(f"{BASE}/Users", json=user_body("someone"), headers=tenant.scim)
     response = client.get(f'{BASE}/Users?filter=favouriteColour eq "blue"', headers=tenant.scim)
     assert response.status_code == 400

@@ -22,9 +22,19 @@ from tenure.domain.organisation import Organisation, ReaddPolicy
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
-def _member(ended_days_ago: int | None = None, reason: EndReason = EndReason.GROUP_REMOVAL, id: str = "m1"):  # type: ignore[no-untyped-def]
-    m = new_membership(id=id, room_id="r", user_id="u", role=Role.MEMBER, source=Source.SCIM,
-                       reason=StartReason.GROUP_ADD, actor="scim", at=NOW - timedelta(days=400))
+def _member(
+    ended_days_ago: int | None = None, reason: EndReason = EndReason.GROUP_REMOVAL, id: str = "m1"
+):  # type: ignore[no-untyped-def]
+    m = new_membership(
+        id=id,
+        room_id="r",
+        user_id="u",
+        role=Role.MEMBER,
+        source=Source.SCIM,
+        reason=StartReason.GROUP_ADD,
+        actor="scim",
+        at=NOW - timedelta(days=400),
+    )
     if ended_days_ago is not None:
         m.deactivate(reason, "scim", NOW - timedelta(days=ended_days_ago))
     return m
@@ -73,7 +83,12 @@ def test_reinstate_picks_the_most_recent_membership() -> None:
 def test_a_membership_ended_by_support_is_never_silently_reinstated() -> None:
     policy = RoomPolicy(ReaddPolicy.REINSTATE, 90)
     assert policy.to_reinstate([_member(ended_days_ago=1, reason=EndReason.MANUAL)], NOW) is None
-    assert policy.to_reinstate([_member(ended_days_ago=1, reason=EndReason.SUPERSEDED_BY_RESTORE)], NOW) is None
+    assert (
+        policy.to_reinstate(
+            [_member(ended_days_ago=1, reason=EndReason.SUPERSEDED_BY_RESTORE)], NOW
+        )
+        is None
+    )
 
 
 def test_fresh_policy_never_reinstates() -> None:
@@ -81,7 +96,9 @@ def test_fresh_policy_never_reinstates() -> None:
 
 
 def test_room_override_wins_and_null_inherits_the_organisation() -> None:
-    org = Organisation(id="o", slug="o", name="O", readd_policy=ReaddPolicy.REINSTATE, reinstate_window_days=30)
+    org = Organisation(
+        id="o", slug="o", name="O", readd_policy=ReaddPolicy.REINSTATE, reinstate_window_days=30
+    )
     room = Room(id="r", name="R", group_id=None, created_at=NOW)
     assert room.policy(org) == RoomPolicy(ReaddPolicy.REINSTATE, 30)
     room.configure({"readd_policy": "fresh", "reinstate_window_days": 7})

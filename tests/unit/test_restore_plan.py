@@ -8,31 +8,70 @@ import pytest
 
 from tenure.domain.directory import Room, User
 from tenure.domain.errors import Conflict, NotFound
-from tenure.domain.membership import EndReason, Membership, Role, Source, StartReason, new_membership
+from tenure.domain.membership import (
+    EndReason,
+    Membership,
+    Role,
+    Source,
+    StartReason,
+    new_membership,
+)
 from tenure.domain.restore import RestorePlan, choose_target
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 ROOM = Room(id="r", name="Audit", group_id="g", created_at=NOW)
-USER = User(id="u2", user_name="ann@x.com", external_id="e1", active=True, display_name=None,
-            emails=["ann@x.com"], profile={}, created_at=NOW, updated_at=NOW)
+USER = User(
+    id="u2",
+    user_name="ann@x.com",
+    external_id="e1",
+    active=True,
+    display_name=None,
+    emails=["ann@x.com"],
+    profile={},
+    created_at=NOW,
+    updated_at=NOW,
+)
 
 
 def _m(id: str, user: str = "u2", active: bool = False, role: Role = Role.MEMBER) -> Membership:
-    m = new_membership(id=id, room_id="r", user_id=user, role=role, source=Source.SCIM,
-                       reason=StartReason.GROUP_ADD, actor="scim", at=NOW)
+    m = new_membership(
+        id=id,
+        room_id="r",
+        user_id=user,
+        role=role,
+        source=Source.SCIM,
+        reason=StartReason.GROUP_ADD,
+        actor="scim",
+        at=NOW,
+    )
     if not active:
         m.deactivate(EndReason.GROUP_REMOVAL, "scim", NOW)
     return m
 
 
-def _plan(target: Membership, current: Membership | None, *, in_group: bool = True, merge: bool = True,
-          clashes: list[str] | None = None) -> RestorePlan:
+def _plan(
+    target: Membership,
+    current: Membership | None,
+    *,
+    in_group: bool = True,
+    merge: bool = True,
+    clashes: list[str] | None = None,
+) -> RestorePlan:
     counts = {target.id: {"meetings": 3, "notes": 2, "tasks": 1}}
     if current:
         counts[current.id] = {"meetings": 1, "notes": 0, "tasks": 0}
-    return RestorePlan.build(room=ROOM, user=USER, target=target, current=current, counts=counts, merge=merge,
-                             current_items={"attendance": ["a1", "a2"], "notes": [], "tasks": []},
-                             clashes=clashes or [], in_group=in_group, group_name="Audit Committee")
+    return RestorePlan.build(
+        room=ROOM,
+        user=USER,
+        target=target,
+        current=current,
+        counts=counts,
+        merge=merge,
+        current_items={"attendance": ["a1", "a2"], "notes": [], "tasks": []},
+        clashes=clashes or [],
+        in_group=in_group,
+        group_name="Audit Committee",
+    )
 
 
 def test_default_target_is_the_most_recent_inactive_membership_with_history() -> None:

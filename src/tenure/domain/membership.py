@@ -81,11 +81,25 @@ PERMISSIONS = frozenset(
 )
 
 DEFAULT_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.MEMBER: ("meetings:read", "minutes:read", "tasks:read", "tasks:write", "notes:write",
-                  "documents:read"),
+    Role.MEMBER: (
+        "meetings:read",
+        "minutes:read",
+        "tasks:read",
+        "tasks:write",
+        "notes:write",
+        "documents:read",
+    ),
     Role.ROOM_ADMIN: tuple(sorted(PERMISSIONS)),
-    Role.ASSISTANT: ("meetings:read", "meetings:write", "minutes:read", "minutes:write",
-                     "tasks:read", "tasks:write", "documents:read", "documents:write"),
+    Role.ASSISTANT: (
+        "meetings:read",
+        "meetings:write",
+        "minutes:read",
+        "minutes:write",
+        "tasks:read",
+        "tasks:write",
+        "documents:read",
+        "documents:write",
+    ),
     Role.GUEST: ("meetings:read", "documents:read"),
     Role.OBSERVER: ("meetings:read", "minutes:read"),
 }

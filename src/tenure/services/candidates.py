@@ -33,8 +33,13 @@ def _closeness(moment: datetime | None, target: datetime | None) -> float:
     return max(0.0, 1.0 - days / 30)
 
 
-def rank(uow: SqlUnitOfWork, email: str, room_ref: str | None, removed_at: datetime | None,
-         readded_at: datetime | None) -> list[dict[str, Any]]:
+def rank(
+    uow: SqlUnitOfWork,
+    email: str,
+    room_ref: str | None,
+    removed_at: datetime | None,
+    readded_at: datetime | None,
+) -> list[dict[str, Any]]:
     """Candidate memberships to restore, best first, each saying why it matches."""
     if not email:
         raise InvalidInput("email is required")
@@ -43,10 +48,13 @@ def rank(uow: SqlUnitOfWork, email: str, room_ref: str | None, removed_at: datet
         raise NotFound(f"nobody was ever known by {email!r}")
     room = resolve_room(uow, room_ref) if room_ref else None
     current = {u.id for u in people if not u.is_deleted}
-    memberships = [m for m in uow.memberships.of_users([u.id for u in people])
-                   if room is None or m.room_id == room.id]
+    memberships = [
+        m
+        for m in uow.memberships.of_users([u.id for u in people])
+        if room is None or m.room_id == room.id
+    ]
     views = membership_views(uow, memberships)
-    ranked = []
+    ranked: list[dict[str, Any]] = []
     for view in views:
         m = view.membership
         reasons, score = [], 0.0
@@ -61,14 +69,18 @@ def rank(uow: SqlUnitOfWork, email: str, room_ref: str | None, removed_at: datet
             score -= 2.0
         if has_history(view.history):
             h = view.history
-            reasons.append(f"carries history: {h['meetings']} meetings, {h['notes']} notes, {h['tasks']} tasks")
+            reasons.append(
+                f"carries history: {h['meetings']} meetings, {h['notes']} notes, {h['tasks']} tasks"
+            )
             score += 1.0 + min(1.0, sum(h.values()) / 50)
         else:
             reasons.append("has no history")
         near_removal = _closeness(m.last_ended_at, removed_at)
         if near_removal:
-            reasons.append(f"ended {as_utc(m.last_ended_at).date()} ({m.last_end_reason}), close to the "  # type: ignore[arg-type]
-                           "given removal date")
+            reasons.append(
+                f"ended {as_utc(m.last_ended_at).date()} ({m.last_end_reason}), close to the "  # type: ignore[arg-type]
+                "given removal date"
+            )
             score += near_removal
         if readded_at is not None and m.is_active:
             near_readd = _closeness(m.last_started_at, readded_at)
@@ -79,8 +91,9 @@ def rank(uow: SqlUnitOfWork, email: str, room_ref: str | None, removed_at: datet
     return ranked
 
 
-def candidates(uow: SqlUnitOfWork, email: str, room_ref: str | None, removed_at: Any, readded_at: Any
-               ) -> list[dict[str, Any]]:
+def candidates(
+    uow: SqlUnitOfWork, email: str, room_ref: str | None, removed_at: Any, readded_at: Any
+) -> list[dict[str, Any]]:
     removed = parse_moment(removed_at, "removed_at")
     readded = parse_moment(readded_at, "readded_at")
     with uow:

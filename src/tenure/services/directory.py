@@ -28,8 +28,12 @@ def user_dict(user: User, aliases: set[tuple[str, str]] | None = None) -> dict[s
     return data
 
 
-def identities(uow: SqlUnitOfWork, email: str | None = None, user_name: str | None = None,
-               external_id: str | None = None) -> list[User]:
+def identities(
+    uow: SqlUnitOfWork,
+    email: str | None = None,
+    user_name: str | None = None,
+    external_id: str | None = None,
+) -> list[User]:
     """Every record, live or deleted, that was ever known by this e-mail, userName or externalId."""
     ids: list[str] = []
     for kind, value in (("email", email), ("userName", user_name), ("externalId", external_id)):
@@ -39,7 +43,9 @@ def identities(uow: SqlUnitOfWork, email: str | None = None, user_name: str | No
     return sorted(found, key=lambda u: (u.is_deleted, u.created_at), reverse=False)
 
 
-def find_users(uow: SqlUnitOfWork, email: str | None, user_name: str | None = None) -> list[dict[str, Any]]:
+def find_users(
+    uow: SqlUnitOfWork, email: str | None, user_name: str | None = None
+) -> list[dict[str, Any]]:
     if not email and not user_name:
         raise InvalidInput("give email or userName")
     with uow:
@@ -65,20 +71,47 @@ def timeline(uow: SqlUnitOfWork, email: str) -> list[MembershipView]:
         return membership_views(uow, uow.memberships.of_users([u.id for u in people]))
 
 
-def audit_page(uow: SqlUnitOfWork, *, action: str | None, resource_id: str | None, actor: str | None,
-               request_id: str | None, since: datetime | None, until: datetime | None,
-               cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+def audit_page(
+    uow: SqlUnitOfWork,
+    *,
+    action: str | None,
+    resource_id: str | None,
+    actor: str | None,
+    request_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None]:
     before = None
     if cursor:
         if not cursor.isdigit():
             raise InvalidInput("cursor is not valid")
         before = int(cursor)
     with uow:
-        rows = uow.audit.page(action=action, resource_id=resource_id, actor=actor, request_id=request_id,
-                              since=since, until=until, before_id=before, limit=limit + 1)
+        rows = uow.audit.page(
+            action=action,
+            resource_id=resource_id,
+            actor=actor,
+            request_id=request_id,
+            since=since,
+            until=until,
+            before_id=before,
+            limit=limit + 1,
+        )
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [{"id": r["id"], "at": iso(r["at"]), "actor": r["actor"], "action": r["action"],
-              "resource_type": r["resource_type"], "resource_id": r["resource_id"],
-              "request_id": r["request_id"], "detail": r["detail"]} for r in rows]
+    items = [
+        {
+            "id": r["id"],
+            "at": iso(r["at"]),
+            "actor": r["actor"],
+            "action": r["action"],
+            "resource_type": r["resource_type"],
+            "resource_id": r["resource_id"],
+            "request_id": r["request_id"],
+            "detail": r["detail"],
+        }
+        for r in rows
+    ]
     return items, (str(rows[-1]["id"]) if more and rows else None)

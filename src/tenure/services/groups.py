@@ -53,13 +53,28 @@ def create_group(uow: SqlUnitOfWork, data: GroupData, member_ids: Sequence[str])
     with uow:
         if uow.groups.name_taken(data.display_name, None):
             raise Uniqueness(f"a group named {data.display_name!r} already exists")
-        group = Group(id=new_id(), display_name=data.display_name, external_id=data.external_id,
-                      profile=data.profile, created_at=now, updated_at=now)
+        group = Group(
+            id=new_id(),
+            display_name=data.display_name,
+            external_id=data.external_id,
+            profile=data.profile,
+            created_at=now,
+            updated_at=now,
+        )
         uow.groups.add(group)
         room = Room(id=new_id(), name=group.display_name, group_id=group.id, created_at=now)
         uow.rooms.add(room)
-        uow.audit.add(AuditEntry(AuditAction.SCIM_GROUP_CREATE, uow.actor, "Group", group.id,
-                                 uow.request_id, now, {"displayName": group.display_name, "room_id": room.id}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.SCIM_GROUP_CREATE,
+                uow.actor,
+                "Group",
+                group.id,
+                uow.request_id,
+                now,
+                {"displayName": group.display_name, "room_id": room.id},
+            )
+        )
         unknown = _apply(uow, group, room, [MemberDelta("add", list(member_ids))], now)
         members = uow.groups.members([group.id])[group.id]
         uow.commit()
@@ -75,8 +90,15 @@ def get_group(uow: SqlUnitOfWork, group_id: str, *, with_members: bool = True) -
         return GroupView(group, members)
 
 
-def search_groups(uow: SqlUnitOfWork, where: Any, order_by: list[Any], offset: int, limit: int,
-                  *, with_members: bool) -> tuple[int, list[GroupView]]:
+def search_groups(
+    uow: SqlUnitOfWork,
+    where: Any,
+    order_by: list[Any],
+    offset: int,
+    limit: int,
+    *,
+    with_members: bool,
+) -> tuple[int, list[GroupView]]:
     """A page of groups; members are only read when the client wants them."""
     with uow:
         total, found = uow.groups.search(where, order_by, offset, limit)
@@ -104,25 +126,50 @@ def change_group(
         room = uow.rooms.by_group(group.id)
         updated = group
         if (data.display_name, data.external_id, data.profile) != (
-            group.display_name, group.external_id, group.profile
+            group.display_name,
+            group.external_id,
+            group.profile,
         ):
             if data.display_name.lower() != group.display_name.lower() and uow.groups.name_taken(
                 data.display_name, group.id
             ):
                 raise Uniqueness(f"a group named {data.display_name!r} already exists")
-            updated = replace(group, display_name=data.display_name, external_id=data.external_id,
-                              profile=data.profile, updated_at=now, version=group.version + 1)
+            updated = replace(
+                group,
+                display_name=data.display_name,
+                external_id=data.external_id,
+                profile=data.profile,
+                updated_at=now,
+                version=group.version + 1,
+            )
             uow.groups.update(updated)
-            if room is not None and room.name != updated.display_name and data.display_name != group.display_name:
+            if (
+                room is not None
+                and room.name != updated.display_name
+                and data.display_name != group.display_name
+            ):
                 room.name = updated.display_name  # a rename in the IdP renames the room
                 uow.rooms.update(room)
-            uow.audit.add(AuditEntry(action, uow.actor, "Group", group.id, uow.request_id, now,
-                                     {"displayName": updated.display_name,
-                                      "previous_displayName": group.display_name}))
+            uow.audit.add(
+                AuditEntry(
+                    action,
+                    uow.actor,
+                    "Group",
+                    group.id,
+                    uow.request_id,
+                    now,
+                    {
+                        "displayName": updated.display_name,
+                        "previous_displayName": group.display_name,
+                    },
+                )
+            )
         unknown: list[str] = []
         if deltas:
             if room is None:  # the room was unlinked by an admin: give the group a new one
-                room = Room(id=new_id(), name=updated.display_name, group_id=group.id, created_at=now)
+                room = Room(
+                    id=new_id(), name=updated.display_name, group_id=group.id, created_at=now
+                )
                 uow.rooms.add(room)
             changed = _apply(uow, updated, room, deltas, now)
             unknown = changed
@@ -144,19 +191,32 @@ def delete_group(uow: SqlUnitOfWork, group_id: str, if_match: str | None = None)
         _check_version(group, if_match)
         room = uow.rooms.by_group(group.id)
         if room is not None:
-            active = [m.user_id for m in uow.memberships.of_room(room.id, status=Status.ACTIVE.value)]
+            active = [
+                m.user_id for m in uow.memberships.of_room(room.id, status=Status.ACTIVE.value)
+            ]
             lifecycle.leave_room(uow, room, active, EndReason.GROUP_DELETED, now)
             room.group_id = None
             uow.rooms.update(room)
-        uow.groups.mark_deleted(replace(group, deleted_at=now, updated_at=now, version=group.version + 1))
-        uow.audit.add(AuditEntry(AuditAction.SCIM_GROUP_DELETE, uow.actor, "Group", group.id,
-                                 uow.request_id, now, {"displayName": group.display_name,
-                                                       "room_id": room.id if room else None}))
+        uow.groups.mark_deleted(
+            replace(group, deleted_at=now, updated_at=now, version=group.version + 1)
+        )
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.SCIM_GROUP_DELETE,
+                uow.actor,
+                "Group",
+                group.id,
+                uow.request_id,
+                now,
+                {"displayName": group.display_name, "room_id": room.id if room else None},
+            )
+        )
         uow.commit()
 
 
-def _apply(uow: SqlUnitOfWork, group: Group, room: Room, deltas: Sequence[MemberDelta], at: datetime
-           ) -> list[str]:
+def _apply(
+    uow: SqlUnitOfWork, group: Group, room: Room, deltas: Sequence[MemberDelta], at: datetime
+) -> list[str]:
     """Apply member deltas; returns the member values that name no user of the organisation."""
     unknown: list[str] = []
     added_total: list[str] = []
@@ -189,11 +249,32 @@ def _apply(uow: SqlUnitOfWork, group: Group, room: Room, deltas: Sequence[Member
             added_total.extend(to_add)
     if unknown:
         uow.groups.record_unknown(group.id, unknown, uow.request_id, at)
-        uow.audit.add(AuditEntry(AuditAction.SCIM_GROUP_UNKNOWN_MEMBERS, uow.actor, "Group", group.id,
-                                 uow.request_id, at, {"values": unknown[:100], "count": len(unknown)}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.SCIM_GROUP_UNKNOWN_MEMBERS,
+                uow.actor,
+                "Group",
+                group.id,
+                uow.request_id,
+                at,
+                {"values": unknown[:100], "count": len(unknown)},
+            )
+        )
     if added_total or removed_total:
-        uow.audit.add(AuditEntry(AuditAction.SCIM_GROUP_MEMBERS, uow.actor, "Group", group.id,
-                                 uow.request_id, at, {"added": added_total[:1000], "removed": removed_total[:1000],
-                                                      "added_count": len(added_total),
-                                                      "removed_count": len(removed_total)}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.SCIM_GROUP_MEMBERS,
+                uow.actor,
+                "Group",
+                group.id,
+                uow.request_id,
+                at,
+                {
+                    "added": added_total[:1000],
+                    "removed": removed_total[:1000],
+                    "added_count": len(added_total),
+                    "removed_count": len(removed_total),
+                },
+            )
+        )
     return unknown

@@ -56,8 +56,17 @@ def create_meeting(uow: SqlUnitOfWork, room_id: str, title: Any, starts_at: Any)
         _room_exists(uow, room_id)
         meeting_id = new_id()
         uow.history.add_meeting(meeting_id, room_id, title, start, now)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_MEETING_CREATE, uow.actor, "Meeting", meeting_id,
-                                 uow.request_id, now, {"room_id": room_id, "title": title}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_MEETING_CREATE,
+                uow.actor,
+                "Meeting",
+                meeting_id,
+                uow.request_id,
+                now,
+                {"room_id": room_id, "title": title},
+            )
+        )
         meeting = uow.history.meeting(meeting_id)
         uow.commit()
     assert meeting is not None
@@ -94,8 +103,17 @@ def record_attendance(uow: SqlUnitOfWork, meeting_id: str, membership_id: Any) -
             raise Conflict("attendance is already recorded for this membership")
         row_id = new_id()
         uow.history.add_attendance(row_id, meeting_id, mid, now)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_ATTENDANCE_RECORD, uow.actor, "Attendance", row_id,
-                                 uow.request_id, now, {"meeting_id": meeting_id, "membership_id": mid}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_ATTENDANCE_RECORD,
+                uow.actor,
+                "Attendance",
+                row_id,
+                uow.request_id,
+                now,
+                {"meeting_id": meeting_id, "membership_id": mid},
+            )
+        )
         uow.commit()
     return {"id": row_id, "meeting_id": meeting_id, "membership_id": mid, "recorded_at": iso(now)}
 
@@ -114,10 +132,25 @@ def add_note(uow: SqlUnitOfWork, meeting_id: str, membership_id: Any, text: Any)
         mid = _membership_in(uow, membership_id, meeting["room_id"])
         note_id = new_id()
         uow.history.add_note(note_id, meeting_id, mid, body, now)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_NOTE_CREATE, uow.actor, "Note", note_id, uow.request_id, now,
-                                 {"meeting_id": meeting_id, "membership_id": mid}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_NOTE_CREATE,
+                uow.actor,
+                "Note",
+                note_id,
+                uow.request_id,
+                now,
+                {"meeting_id": meeting_id, "membership_id": mid},
+            )
+        )
         uow.commit()
-    return {"id": note_id, "meeting_id": meeting_id, "membership_id": mid, "text": body, "created_at": iso(now)}
+    return {
+        "id": note_id,
+        "meeting_id": meeting_id,
+        "membership_id": mid,
+        "text": body,
+        "created_at": iso(now),
+    }
 
 
 def list_notes(uow: SqlUnitOfWork, meeting_id: str) -> list[dict[str, Any]]:
@@ -134,11 +167,26 @@ def create_task(uow: SqlUnitOfWork, room_id: str, title: Any, assignee: Any) -> 
         mid = _membership_in(uow, assignee, room_id) if assignee is not None else None
         task_id = new_id()
         uow.history.add_task(task_id, room_id, title, mid, now)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_TASK_CREATE, uow.actor, "Task", task_id, uow.request_id, now,
-                                 {"room_id": room_id, "assignee_membership_id": mid}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_TASK_CREATE,
+                uow.actor,
+                "Task",
+                task_id,
+                uow.request_id,
+                now,
+                {"room_id": room_id, "assignee_membership_id": mid},
+            )
+        )
         uow.commit()
-    return {"id": task_id, "room_id": room_id, "title": title, "assignee_membership_id": mid,
-            "status": "open", "created_at": iso(now)}
+    return {
+        "id": task_id,
+        "room_id": room_id,
+        "title": title,
+        "assignee_membership_id": mid,
+        "status": "open",
+        "created_at": iso(now),
+    }
 
 
 def list_tasks(uow: SqlUnitOfWork, room_id: str) -> list[dict[str, Any]]:

@@ -32,14 +32,27 @@ def organisation(uow: SqlUnitOfWork) -> Organisation:
     return org
 
 
-def _entry(uow: SqlUnitOfWork, action: AuditAction, m: Membership, at: datetime, **detail: object
-           ) -> AuditEntry:
-    return AuditEntry(action, uow.actor, "membership", m.id, uow.request_id, at,
-                      {"room_id": m.room_id, "user_id": m.user_id, **detail})
+def _entry(
+    uow: SqlUnitOfWork, action: AuditAction, m: Membership, at: datetime, **detail: object
+) -> AuditEntry:
+    return AuditEntry(
+        action,
+        uow.actor,
+        "membership",
+        m.id,
+        uow.request_id,
+        at,
+        {"room_id": m.room_id, "user_id": m.user_id, **detail},
+    )
 
 
-def join_room(uow: SqlUnitOfWork, room: Room, user_ids: Sequence[str], at: datetime,
-              org: Organisation | None = None) -> None:
+def join_room(
+    uow: SqlUnitOfWork,
+    room: Room,
+    user_ids: Sequence[str],
+    at: datetime,
+    org: Organisation | None = None,
+) -> None:
     """Give each person an active membership in ``room``, by the room's re-add policy."""
     if not user_ids:
         return
@@ -57,21 +70,45 @@ def join_room(uow: SqlUnitOfWork, room: Room, user_ids: Sequence[str], at: datet
         if back is not None:
             back.activate(StartReason.REINSTATED, actor, at)
             reinstated.append(back)
-            audit.append(_entry(uow, AuditAction.SCIM_MEMBERSHIP_REINSTATE, back, at,
-                                policy=policy.readd_policy.value))
+            audit.append(
+                _entry(
+                    uow,
+                    AuditAction.SCIM_MEMBERSHIP_REINSTATE,
+                    back,
+                    at,
+                    policy=policy.readd_policy.value,
+                )
+            )
         else:
-            m = new_membership(id=new_id(), room_id=room.id, user_id=user_id, role=room.default_role,
-                               source=Source.SCIM, reason=StartReason.GROUP_ADD, actor=actor, at=at)
+            m = new_membership(
+                id=new_id(),
+                room_id=room.id,
+                user_id=user_id,
+                role=room.default_role,
+                source=Source.SCIM,
+                reason=StartReason.GROUP_ADD,
+                actor=actor,
+                at=at,
+            )
             created.append(m)
-            audit.append(_entry(uow, AuditAction.SCIM_MEMBERSHIP_ACTIVATE, m, at,
-                                policy=policy.readd_policy.value, previous=len(previous)))
+            audit.append(
+                _entry(
+                    uow,
+                    AuditAction.SCIM_MEMBERSHIP_ACTIVATE,
+                    m,
+                    at,
+                    policy=policy.readd_policy.value,
+                    previous=len(previous),
+                )
+            )
     uow.memberships.add_many(created, uow.request_id)
     uow.memberships.save_many(reinstated, uow.request_id)
     uow.audit.add_many(audit)
 
 
-def leave_room(uow: SqlUnitOfWork, room: Room, user_ids: Sequence[str], reason: EndReason,
-               at: datetime) -> None:
+def leave_room(
+    uow: SqlUnitOfWork, room: Room, user_ids: Sequence[str], reason: EndReason, at: datetime
+) -> None:
     """Deactivate the active memberships of these people in ``room``; nothing is deleted."""
     if not user_ids:
         return
@@ -87,8 +124,12 @@ def _end(uow: SqlUnitOfWork, ended: Iterable[Membership], reason: EndReason, at:
         m.deactivate(reason, actor, at)
         changed.append(m)
     uow.memberships.save_many(changed, uow.request_id)
-    uow.audit.add_many([_entry(uow, AuditAction.SCIM_MEMBERSHIP_DEACTIVATE, m, at, reason=reason.value)
-                        for m in changed])
+    uow.audit.add_many(
+        [
+            _entry(uow, AuditAction.SCIM_MEMBERSHIP_DEACTIVATE, m, at, reason=reason.value)
+            for m in changed
+        ]
+    )
 
 
 def user_left(uow: SqlUnitOfWork, user_id: str, reason: EndReason, at: datetime) -> None:
@@ -110,19 +151,29 @@ def user_returned(uow: SqlUnitOfWork, user_id: str, at: datetime) -> None:
     back: dict[str, Membership] = {}
     for m in memberships:
         room = rooms.get(m.room_id)
-        if room is None or m.room_id in active_rooms or m.last_end_reason != EndReason.USER_DEACTIVATED:
+        if (
+            room is None
+            or m.room_id in active_rooms
+            or m.last_end_reason != EndReason.USER_DEACTIVATED
+        ):
             continue
         if room.group_id is not None and room.group_id not in group_ids:
             continue
         latest = back.get(m.room_id)
-        if latest is None or (m.last_ended_at and latest.last_ended_at and m.last_ended_at > latest.last_ended_at):
+        if latest is None or (
+            m.last_ended_at and latest.last_ended_at and m.last_ended_at > latest.last_ended_at
+        ):
             back[m.room_id] = m
     actor = str(uow.actor)
     for m in back.values():
         m.activate(StartReason.USER_REACTIVATED, actor, at)
     uow.memberships.save_many(list(back.values()), uow.request_id)
-    uow.audit.add_many([_entry(uow, AuditAction.SCIM_MEMBERSHIP_REINSTATE, m, at, reason="user_reactivated")
-                        for m in back.values()])
+    uow.audit.add_many(
+        [
+            _entry(uow, AuditAction.SCIM_MEMBERSHIP_REINSTATE, m, at, reason="user_reactivated")
+            for m in back.values()
+        ]
+    )
     covered = active_rooms | set(back)
     for room in uow.rooms.by_groups(sorted(group_ids)).values():
         if room.id not in covered:

@@ -32,7 +32,9 @@ def _org(uow: PlatformUnitOfWork, ref: str) -> Organisation:
     return org
 
 
-def create_org(uow: PlatformUnitOfWork, name: str, actor: Actor, slug: str | None = None) -> Organisation:
+def create_org(
+    uow: PlatformUnitOfWork, name: str, actor: Actor, slug: str | None = None
+) -> Organisation:
     name = name.strip()
     if not name:
         raise InvalidInput("an organisation needs a name")
@@ -48,8 +50,16 @@ def create_org(uow: PlatformUnitOfWork, name: str, actor: Actor, slug: str | Non
         now = utcnow()
         uow.platform.add_org(org, now)
         uow.tenant(org.id, actor).audit.add(
-            AuditEntry(AuditAction.CLI_ORGANISATION_CREATE, actor, "Organisation", org.id, None, now,
-                       {"name": name, "slug": candidate}))
+            AuditEntry(
+                AuditAction.CLI_ORGANISATION_CREATE,
+                actor,
+                "Organisation",
+                org.id,
+                None,
+                now,
+                {"name": name, "slug": candidate},
+            )
+        )
         uow.commit()
     return org
 
@@ -72,7 +82,16 @@ def create_token(uow: PlatformUnitOfWork, org_ref: str, label: str, actor: Actor
         now = utcnow()
         uow.platform.add_token(token_id, org.id, label, secret_hash(secret), now)
         uow.tenant(org.id, actor).audit.add(
-            AuditEntry(AuditAction.CLI_TOKEN_CREATE, actor, "ScimToken", token_id, None, now, {"label": label}))
+            AuditEntry(
+                AuditAction.CLI_TOKEN_CREATE,
+                actor,
+                "ScimToken",
+                token_id,
+                None,
+                now,
+                {"label": label},
+            )
+        )
         uow.commit()
     return Issued(token_id, secret)
 
@@ -90,11 +109,14 @@ def revoke_token(uow: PlatformUnitOfWork, token_id: str, actor: Actor) -> None:
         now = utcnow()
         uow.platform.revoke_token(token_id, now)
         uow.tenant(token["org_id"], actor).audit.add(
-            AuditEntry(AuditAction.CLI_TOKEN_REVOKE, actor, "ScimToken", token_id, None, now, {}))
+            AuditEntry(AuditAction.CLI_TOKEN_REVOKE, actor, "ScimToken", token_id, None, now, {})
+        )
         uow.commit()
 
 
-def create_api_key(uow: PlatformUnitOfWork, org_ref: str | None, role: str, label: str, actor: Actor) -> Issued:
+def create_api_key(
+    uow: PlatformUnitOfWork, org_ref: str | None, role: str, label: str, actor: Actor
+) -> Issued:
     if role not in API_KEY_ROLES:
         raise InvalidInput(f"role must be one of: {', '.join(API_KEY_ROLES)}")
     if role == "org-admin" and not org_ref:
@@ -108,6 +130,15 @@ def create_api_key(uow: PlatformUnitOfWork, org_ref: str | None, role: str, labe
         uow.platform.add_api_key(key_id, org_id, role, label, secret_hash(secret), utcnow())
         if org_id:
             uow.tenant(org_id, actor).audit.add(
-                AuditEntry(AuditAction.CLI_APIKEY_CREATE, actor, "ApiKey", key_id, None, utcnow(), {"role": role}))
+                AuditEntry(
+                    AuditAction.CLI_APIKEY_CREATE,
+                    actor,
+                    "ApiKey",
+                    key_id,
+                    None,
+                    utcnow(),
+                    {"role": role},
+                )
+            )
         uow.commit()
     return Issued(key_id, secret)

@@ -17,16 +17,25 @@ from tenure.services.views import iso
 
 def _dict(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": row["id"], "email": row["email"], "room_id": row["room_id"],
-        "removed_at": iso(row["removed_at"]), "readded_at": iso(row["readded_at"]), "note": row["note"],
-        "status": row["status"], "requested_by": row["requested_by"], "decided_by": row["decided_by"],
-        "decided_at": iso(row["decided_at"]), "decision_reason": row["decision_reason"],
-        "restore_id": row["restore_id"], "created_at": iso(row["created_at"]),
+        "id": row["id"],
+        "email": row["email"],
+        "room_id": row["room_id"],
+        "removed_at": iso(row["removed_at"]),
+        "readded_at": iso(row["readded_at"]),
+        "note": row["note"],
+        "status": row["status"],
+        "requested_by": row["requested_by"],
+        "decided_by": row["decided_by"],
+        "decided_at": iso(row["decided_at"]),
+        "decision_reason": row["decision_reason"],
+        "restore_id": row["restore_id"],
+        "created_at": iso(row["created_at"]),
     }
 
 
-def file_request(uow: SqlUnitOfWork, email: Any, room_ref: Any, removed_at: Any, readded_at: Any,
-                 note: Any) -> dict[str, Any]:
+def file_request(
+    uow: SqlUnitOfWork, email: Any, room_ref: Any, removed_at: Any, readded_at: Any, note: Any
+) -> dict[str, Any]:
     """File a request; the answer already lists the candidate memberships."""
     if not isinstance(email, str) or "@" not in email:
         raise InvalidInput("email must be an e-mail address")
@@ -39,13 +48,30 @@ def file_request(uow: SqlUnitOfWork, email: Any, room_ref: Any, removed_at: Any,
         room = resolve_room(uow, room_ref)
         found = rank(uow, email, room.id, removed, readded)
         request_id = new_id()
-        uow.restores.add_request({
-            "id": request_id, "email": email, "room_id": room.id, "removed_at": removed, "readded_at": readded,
-            "note": note if isinstance(note, str) else "", "status": "pending", "requested_by": str(uow.actor),
-            "created_at": now,
-        })
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_RESTORE_REQUEST_FILE, uow.actor, "RestoreRequest", request_id,
-                                 uow.request_id, now, {"email": email, "room_id": room.id}))
+        uow.restores.add_request(
+            {
+                "id": request_id,
+                "email": email,
+                "room_id": room.id,
+                "removed_at": removed,
+                "readded_at": readded,
+                "note": note if isinstance(note, str) else "",
+                "status": "pending",
+                "requested_by": str(uow.actor),
+                "created_at": now,
+            }
+        )
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_RESTORE_REQUEST_FILE,
+                uow.actor,
+                "RestoreRequest",
+                request_id,
+                uow.request_id,
+                now,
+                {"email": email, "room_id": room.id},
+            )
+        )
         row = uow.restores.request(request_id)
         uow.commit()
     assert row is not None
@@ -59,12 +85,15 @@ def get_request(uow: SqlUnitOfWork, request_id: str) -> dict[str, Any]:
             raise NotFound(f"restore request {request_id} not found")
         data = _dict(row)
         if row["status"] == "pending":
-            data["candidates"] = rank(uow, row["email"], row["room_id"], row["removed_at"], row["readded_at"])
+            data["candidates"] = rank(
+                uow, row["email"], row["room_id"], row["removed_at"], row["readded_at"]
+            )
         return data
 
 
-def list_requests(uow: SqlUnitOfWork, status: str | None, cursor: str | None, limit: int
-                  ) -> tuple[list[dict[str, Any]], str | None]:
+def list_requests(
+    uow: SqlUnitOfWork, status: str | None, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
     if status not in (None, "pending", "approved", "rejected"):
         raise InvalidInput("status must be pending, approved or rejected")
     with uow:
@@ -83,24 +112,50 @@ def _pending(uow: SqlUnitOfWork, request_id: str) -> dict[str, Any]:
     return row
 
 
-def approve(uow: SqlUnitOfWork, request_id: str, membership_id: str | None, reason: str) -> dict[str, Any]:
+def approve(
+    uow: SqlUnitOfWork, request_id: str, membership_id: str | None, reason: str
+) -> dict[str, Any]:
     """Run the restore the request asks for and record the outcome on the request."""
     now = utcnow()
     with uow:
         row = _pending(uow, request_id)
         if membership_id is None:
-            best = [c for c in rank(uow, row["email"], row["room_id"], row["removed_at"], row["readded_at"])
-                    if c["membership"]["status"] == "inactive"]
+            best = [
+                c
+                for c in rank(
+                    uow, row["email"], row["room_id"], row["removed_at"], row["readded_at"]
+                )
+                if c["membership"]["status"] == "inactive"
+            ]
             if not best:
                 raise Conflict("no inactive membership matches this request")
             membership_id = best[0]["membership"]["id"]
-        cmd = RestoreCommand(room_id=row["room_id"], email=row["email"], membership_id=membership_id,
-                             reason=reason or f"restore request {request_id}")
+        cmd = RestoreCommand(
+            room_id=row["room_id"],
+            email=row["email"],
+            membership_id=membership_id,
+            reason=reason or f"restore request {request_id}",
+        )
         result = _execute(uow, cmd, now, str(uow.actor))
-        uow.restores.decide_request(request_id, status="approved", decided_by=str(uow.actor), decided_at=now,
-                                    decision_reason=reason, restore_id=result["id"])
-        uow.audit.add(AuditEntry(AuditAction.SUPPORT_RESTORE_REQUEST_APPROVE, uow.actor, "RestoreRequest",
-                                 request_id, uow.request_id, now, {"restore_id": result["id"]}))
+        uow.restores.decide_request(
+            request_id,
+            status="approved",
+            decided_by=str(uow.actor),
+            decided_at=now,
+            decision_reason=reason,
+            restore_id=result["id"],
+        )
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.SUPPORT_RESTORE_REQUEST_APPROVE,
+                uow.actor,
+                "RestoreRequest",
+                request_id,
+                uow.request_id,
+                now,
+                {"restore_id": result["id"]},
+            )
+        )
         out = _dict(uow.restores.request(request_id) or {})
         uow.commit()
     return {**out, "restore": result}
@@ -112,10 +167,24 @@ def reject(uow: SqlUnitOfWork, request_id: str, reason: str) -> dict[str, Any]:
     now = utcnow()
     with uow:
         _pending(uow, request_id)
-        uow.restores.decide_request(request_id, status="rejected", decided_by=str(uow.actor), decided_at=now,
-                                    decision_reason=reason)
-        uow.audit.add(AuditEntry(AuditAction.SUPPORT_RESTORE_REQUEST_REJECT, uow.actor, "RestoreRequest",
-                                 request_id, uow.request_id, now, {"reason": reason}))
+        uow.restores.decide_request(
+            request_id,
+            status="rejected",
+            decided_by=str(uow.actor),
+            decided_at=now,
+            decision_reason=reason,
+        )
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.SUPPORT_RESTORE_REQUEST_REJECT,
+                uow.actor,
+                "RestoreRequest",
+                request_id,
+                uow.request_id,
+                now,
+                {"reason": reason},
+            )
+        )
         out = _dict(uow.restores.request(request_id) or {})
         uow.commit()
     return out

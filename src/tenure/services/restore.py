@@ -44,7 +44,9 @@ def _person(uow: SqlUnitOfWork, cmd: RestoreCommand) -> tuple[User, list[User]]:
     aliases = uow.users.aliases([user.id])[user.id]
     earlier: dict[str, User] = {}
     for kind, value in aliases:
-        for candidate in uow.users.get_many(uow.users.ids_by_alias(kind, value), include_deleted=True):
+        for candidate in uow.users.get_many(
+            uow.users.ids_by_alias(kind, value), include_deleted=True
+        ):
             if candidate.id != user.id and candidate.is_deleted:
                 earlier[candidate.id] = candidate
     return user, [user, *earlier.values()]
@@ -63,9 +65,18 @@ def _plan(uow: SqlUnitOfWork, cmd: RestoreCommand, *, lock: bool) -> RestorePlan
     in_group, group_name = _group_state(uow, room, user)
     items = uow.history.item_ids(current.id) if current else {}
     clashes = uow.history.clashing_attendance(current.id, target.id) if current else []
-    return RestorePlan.build(room=room, user=user, target=target, current=current, counts=counts,
-                             merge=cmd.merge, current_items=items, clashes=clashes, in_group=in_group,
-                             group_name=group_name)
+    return RestorePlan.build(
+        room=room,
+        user=user,
+        target=target,
+        current=current,
+        counts=counts,
+        merge=cmd.merge,
+        current_items=items,
+        clashes=clashes,
+        in_group=in_group,
+        group_name=group_name,
+    )
 
 
 def _group_state(uow: SqlUnitOfWork, room: Room, user: User) -> tuple[bool | None, str | None]:
@@ -80,8 +91,10 @@ def authorize(uow: SqlUnitOfWork, role: str | None) -> None:
     with uow:
         org = uow.platform.org(uow.org_id)
         if org is None or not org.may_restore_directly(role or ""):
-            raise Forbidden("this organisation does not allow admins to restore directly: "
-                            "file a restore request (POST /api/v1/restore-requests) for support")
+            raise Forbidden(
+                "this organisation does not allow admins to restore directly: "
+                "file a restore request (POST /api/v1/restore-requests) for support"
+            )
 
 
 def preview(uow: SqlUnitOfWork, cmd: RestoreCommand) -> dict[str, Any]:
@@ -118,23 +131,62 @@ def _execute(uow: SqlUnitOfWork, cmd: RestoreCommand, now: Any, actor: str) -> d
     if a is not None and plan.merge:
         uow.history.move(plan.moves, b.id)
     restore_id = new_id()
-    moved = {k: len(v) for k, v in plan.moves.items()} if a is not None and plan.merge else \
-        {"attendance": 0, "notes": 0, "tasks": 0}
+    moved = (
+        {k: len(v) for k, v in plan.moves.items()}
+        if a is not None and plan.merge
+        else {"attendance": 0, "notes": 0, "tasks": 0}
+    )
     after = {
-        "a": {"id": a.id, "status": a.status.value, "version": uow.memberships.version(a.id)} if a else None,
-        "b": {"id": b.id, "status": b.status.value, "user_id": b.user_id, "version": uow.memberships.version(b.id)},
+        "a": {"id": a.id, "status": a.status.value, "version": uow.memberships.version(a.id)}
+        if a
+        else None,
+        "b": {
+            "id": b.id,
+            "status": b.status.value,
+            "user_id": b.user_id,
+            "version": uow.memberships.version(b.id),
+        },
     }
-    uow.restores.add({
-        "id": restore_id, "room_id": plan.room.id, "user_id": plan.user.id,
-        "deactivated_id": a.id if a else None, "reactivated_id": b.id, "merge": plan.merge,
-        "moved": plan.moves if plan.merge else {}, "relinked_from_user_id": plan.relink_from,
-        "status": "done", "actor": actor, "reason": cmd.reason, "before": before, "after": after,
-        "batch_id": cmd.batch_id, "created_at": now,
-    })
-    uow.audit.add(AuditEntry(AuditAction.SUPPORT_MEMBERSHIP_RESTORE, uow.actor, "Membership", b.id, uow.request_id,
-                             now, {"restore_id": restore_id, "room_id": plan.room.id, "user_id": plan.user.id,
-                                   "reason": cmd.reason, "deactivated": a.id if a else None,
-                                   "reactivated": b.id, "moved": moved, "before": before, "after": after}))
+    uow.restores.add(
+        {
+            "id": restore_id,
+            "room_id": plan.room.id,
+            "user_id": plan.user.id,
+            "deactivated_id": a.id if a else None,
+            "reactivated_id": b.id,
+            "merge": plan.merge,
+            "moved": plan.moves if plan.merge else {},
+            "relinked_from_user_id": plan.relink_from,
+            "status": "done",
+            "actor": actor,
+            "reason": cmd.reason,
+            "before": before,
+            "after": after,
+            "batch_id": cmd.batch_id,
+            "created_at": now,
+        }
+    )
+    uow.audit.add(
+        AuditEntry(
+            AuditAction.SUPPORT_MEMBERSHIP_RESTORE,
+            uow.actor,
+            "Membership",
+            b.id,
+            uow.request_id,
+            now,
+            {
+                "restore_id": restore_id,
+                "room_id": plan.room.id,
+                "user_id": plan.user.id,
+                "reason": cmd.reason,
+                "deactivated": a.id if a else None,
+                "reactivated": b.id,
+                "moved": moved,
+                "before": before,
+                "after": after,
+            },
+        )
+    )
     return _record(uow.restores.get(restore_id))
 
 
@@ -166,7 +218,9 @@ def get_restore(uow: SqlUnitOfWork, restore_id: str) -> dict[str, Any]:
         return _record(uow.restores.get(restore_id))
 
 
-def list_restores(uow: SqlUnitOfWork, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+def list_restores(
+    uow: SqlUnitOfWork, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
     with uow:
         rows = uow.restores.page(before=cursor, limit=limit + 1)
     more = len(rows) > limit
@@ -190,8 +244,10 @@ def undo(uow: SqlUnitOfWork, restore_id: str, reason: str = "") -> dict[str, Any
         assert b is not None
         changes = []
         if uow.memberships.version(b.id) != after["b"]["version"]:
-            changes.append(f"the restored membership changed since ({b.status.value}, "
-                           f"last change {iso(b.last_ended_at or b.last_started_at)})")
+            changes.append(
+                f"the restored membership changed since ({b.status.value}, "
+                f"last change {iso(b.last_ended_at or b.last_started_at)})"
+            )
         if a is not None and after["a"] and uow.memberships.version(a.id) != after["a"]["version"]:
             changes.append(f"the superseded membership changed since ({a.status.value})")
         moved = row["moved"] or {}
@@ -210,9 +266,17 @@ def undo(uow: SqlUnitOfWork, restore_id: str, reason: str = "") -> dict[str, Any
         if row["relinked_from_user_id"]:
             uow.memberships.relink(b.id, row["relinked_from_user_id"])
         uow.restores.mark_undone(restore_id, now)
-        uow.audit.add(AuditEntry(AuditAction.SUPPORT_RESTORE_UNDO, uow.actor, "Restore", restore_id,
-                                 uow.request_id, now, {"reason": reason, "reactivated": a.id if a else None,
-                                                       "deactivated": b.id}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.SUPPORT_RESTORE_UNDO,
+                uow.actor,
+                "Restore",
+                restore_id,
+                uow.request_id,
+                now,
+                {"reason": reason, "reactivated": a.id if a else None, "deactivated": b.id},
+            )
+        )
         result = _record(uow.restores.get(restore_id))
         uow.commit()
     return result

@@ -41,8 +41,17 @@ def update_organisation(uow: SqlUnitOfWork, changes: dict[str, Any]) -> dict[str
         before = org_dict(org)
         org.update_settings(**changes)
         uow.platform.save_org(org)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_ORGANISATION_UPDATE, uow.actor, "Organisation", org.id,
-                                 uow.request_id, now, {"before": before, "after": org_dict(org)}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_ORGANISATION_UPDATE,
+                uow.actor,
+                "Organisation",
+                org.id,
+                uow.request_id,
+                now,
+                {"before": before, "after": org_dict(org)},
+            )
+        )
         uow.commit()
         return org_dict(org)
 
@@ -89,12 +98,23 @@ def create_room(uow: SqlUnitOfWork, name: Any, settings: dict[str, Any]) -> dict
     with uow:
         org = lifecycle.organisation(uow)
         room = Room(id=new_id(), name=name.strip(), group_id=None, created_at=now)
-        room.configure({k: v for k, v in settings.items() if k in ROOM_FIELDS - {"group_id", "name"}})
+        room.configure(
+            {k: v for k, v in settings.items() if k in ROOM_FIELDS - {"group_id", "name"}}
+        )
         if settings.get("group_id"):
             _link(uow, room, settings["group_id"])
         uow.rooms.add(room)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_ROOM_CREATE, uow.actor, "Room", room.id, uow.request_id, now,
-                                 room_dict(room)))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_ROOM_CREATE,
+                uow.actor,
+                "Room",
+                room.id,
+                uow.request_id,
+                now,
+                room_dict(room),
+            )
+        )
         uow.commit()
         return room_dict(room, org, 0)
 
@@ -131,15 +151,31 @@ def update_room(uow: SqlUnitOfWork, room_id: str, changes: dict[str, Any]) -> di
             members = sorted(uow.groups.member_ids(room.group_id))
             active = [u.id for u in uow.users.get_many(members) if u.active]
             lifecycle.join_room(uow, room, active, now, org)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_ROOM_UPDATE, uow.actor, "Room", room.id, uow.request_id, now,
-                                 {"before": before, "after": room_dict(room)}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_ROOM_UPDATE,
+                uow.actor,
+                "Room",
+                room.id,
+                uow.request_id,
+                now,
+                {"before": before, "after": room_dict(room)},
+            )
+        )
         view = room_dict(room, org, uow.memberships.active_counts_by_room().get(room.id, 0))
         uow.commit()
         return view
 
 
-def list_memberships(uow: SqlUnitOfWork, *, room_id: str | None = None, user_id: str | None = None,
-                     status: str | None = None, after: str | None = None, limit: int = 100) -> list[MembershipView]:
+def list_memberships(
+    uow: SqlUnitOfWork,
+    *,
+    room_id: str | None = None,
+    user_id: str | None = None,
+    status: str | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> list[MembershipView]:
     if status is not None and status not in (Status.ACTIVE.value, Status.INACTIVE.value):
         raise InvalidInput("status must be 'active' or 'inactive'")
     with uow:
@@ -147,7 +183,9 @@ def list_memberships(uow: SqlUnitOfWork, *, room_id: str | None = None, user_id:
             _room(uow, room_id)
         if user_id is not None and uow.users.get(user_id, include_deleted=True) is None:
             raise NotFound(f"user {user_id} not found")
-        found = uow.memberships.page(room_id=room_id, user_id=user_id, status=status, after=after, limit=limit)
+        found = uow.memberships.page(
+            room_id=room_id, user_id=user_id, status=status, after=after, limit=limit
+        )
         return membership_views(uow, found)
 
 
@@ -167,11 +205,15 @@ def _view(uow: SqlUnitOfWork, m: Membership) -> MembershipView:
     return membership_views(uow, [m])[0]
 
 
-def update_membership(uow: SqlUnitOfWork, membership_id: str, changes: dict[str, Any]) -> MembershipView:
+def update_membership(
+    uow: SqlUnitOfWork, membership_id: str, changes: dict[str, Any]
+) -> MembershipView:
     """Role and permissions; they stay with the membership through every SCIM change."""
     unknown = set(changes) - {"role", "permissions"}
     if unknown:
-        raise InvalidInput(f"only role and permissions can be changed, not {', '.join(sorted(unknown))}")
+        raise InvalidInput(
+            f"only role and permissions can be changed, not {', '.join(sorted(unknown))}"
+        )
     permissions = changes.get("permissions")
     if permissions is not None and not isinstance(permissions, list):
         raise InvalidInput("permissions must be a list")
@@ -181,16 +223,25 @@ def update_membership(uow: SqlUnitOfWork, membership_id: str, changes: dict[str,
         before = {"role": m.role.value, "permissions": list(m.permissions)}
         m.change_access(changes.get("role"), permissions)
         uow.memberships.save_access(m)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_MEMBERSHIP_UPDATE, uow.actor, "Membership", m.id,
-                                 uow.request_id, now, {"before": before,
-                                                       "after": {"role": m.role.value, "permissions": m.permissions}}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_MEMBERSHIP_UPDATE,
+                uow.actor,
+                "Membership",
+                m.id,
+                uow.request_id,
+                now,
+                {"before": before, "after": {"role": m.role.value, "permissions": m.permissions}},
+            )
+        )
         view = _view(uow, m)
         uow.commit()
         return view
 
 
-def add_manual_membership(uow: SqlUnitOfWork, room_id: str, user_id: Any, role: Any = None,
-                          permissions: Any = None) -> MembershipView:
+def add_manual_membership(
+    uow: SqlUnitOfWork, room_id: str, user_id: Any, role: Any = None, permissions: Any = None
+) -> MembershipView:
     """An admin adds a person to a room that no group manages."""
     if not isinstance(user_id, str):
         raise InvalidInput("user_id is required")
@@ -198,39 +249,72 @@ def add_manual_membership(uow: SqlUnitOfWork, room_id: str, user_id: Any, role: 
     with uow:
         room = _room(uow, room_id)
         if room.group_id is not None:
-            raise Conflict("this room's members come from its SCIM group: add the person to the group "
-                           "in the identity provider")
+            raise Conflict(
+                "this room's members come from its SCIM group: add the person to the group "
+                "in the identity provider"
+            )
         user = uow.users.get(user_id)
         if user is None:
             raise NotFound(f"user {user_id} not found")
         existing = uow.memberships.in_room(room.id, [user.id], lock=True)[user.id]
         if any(m.is_active for m in existing):
             raise Conflict("this person already has an active membership in the room")
-        m = new_membership(id=new_id(), room_id=room.id, user_id=user.id,
-                           role=check_role(role) if role is not None else room.default_role,
-                           source=Source.MANUAL, reason=StartReason.MANUAL, actor=str(uow.actor), at=now,
-                           permissions=permissions)
+        m = new_membership(
+            id=new_id(),
+            room_id=room.id,
+            user_id=user.id,
+            role=check_role(role) if role is not None else room.default_role,
+            source=Source.MANUAL,
+            reason=StartReason.MANUAL,
+            actor=str(uow.actor),
+            at=now,
+            permissions=permissions,
+        )
         uow.memberships.add_many([m], uow.request_id)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_MEMBERSHIP_CREATE, uow.actor, "Membership", m.id,
-                                 uow.request_id, now, {"room_id": room.id, "user_id": user.id}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_MEMBERSHIP_CREATE,
+                uow.actor,
+                "Membership",
+                m.id,
+                uow.request_id,
+                now,
+                {"room_id": room.id, "user_id": user.id},
+            )
+        )
         view = _view(uow, m)
         uow.commit()
         return view
 
 
-def deactivate_membership(uow: SqlUnitOfWork, membership_id: str, reason: Any = None) -> MembershipView:
+def deactivate_membership(
+    uow: SqlUnitOfWork, membership_id: str, reason: Any = None
+) -> MembershipView:
     """End a membership by hand (manual rooms, or drift clean-up); nothing is deleted."""
     now = utcnow()
     with uow:
         m = _membership(uow, membership_id, lock=True)
         room = _room(uow, m.room_id)
-        if room.group_id is not None and m.user_id in uow.groups.present(room.group_id, [m.user_id]):
-            raise Conflict("the person is in this room's SCIM group: remove them in the identity provider, "
-                           "or the next sync would add them again")
+        if room.group_id is not None and m.user_id in uow.groups.present(
+            room.group_id, [m.user_id]
+        ):
+            raise Conflict(
+                "the person is in this room's SCIM group: remove them in the identity provider, "
+                "or the next sync would add them again"
+            )
         m.deactivate(EndReason.MANUAL, str(uow.actor), now)
         uow.memberships.save_many([m], uow.request_id)
-        uow.audit.add(AuditEntry(AuditAction.ADMIN_MEMBERSHIP_DEACTIVATE, uow.actor, "Membership", m.id,
-                                 uow.request_id, now, {"reason": reason if isinstance(reason, str) else ""}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.ADMIN_MEMBERSHIP_DEACTIVATE,
+                uow.actor,
+                "Membership",
+                m.id,
+                uow.request_id,
+                now,
+                {"reason": reason if isinstance(reason, str) else ""},
+            )
+        )
         view = _view(uow, m)
         uow.commit()
         return view

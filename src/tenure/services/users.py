@@ -43,7 +43,11 @@ def _check_unique(uow: SqlUnitOfWork, data: UserData, exclude: str | None) -> No
 
 
 def _check_version(user: User, if_match: str | None) -> None:
-    if if_match is not None and if_match.strip() != "*" and str(user.version) not in _versions(if_match):
+    if (
+        if_match is not None
+        and if_match.strip() != "*"
+        and str(user.version) not in _versions(if_match)
+    ):
         raise PreconditionFailed("the user changed since that version was read (If-Match)")
 
 
@@ -58,12 +62,29 @@ def create_user(uow: SqlUnitOfWork, data: UserData) -> UserView:
         _check_unique(uow, data, None)
         active = True if data.active is None else data.active
         profile = {**data.profile, "active": active}
-        user = User(id=new_id(), user_name=data.user_name, external_id=data.external_id, active=active,
-                    display_name=data.display_name, emails=data.emails, profile=profile,
-                    created_at=now, updated_at=now)
+        user = User(
+            id=new_id(),
+            user_name=data.user_name,
+            external_id=data.external_id,
+            active=active,
+            display_name=data.display_name,
+            emails=data.emails,
+            profile=profile,
+            created_at=now,
+            updated_at=now,
+        )
         uow.users.add(user)
-        uow.audit.add(AuditEntry(AuditAction.SCIM_USER_CREATE, uow.actor, "User", user.id, uow.request_id,
-                                 now, {"userName": user.user_name, "externalId": user.external_id}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.SCIM_USER_CREATE,
+                uow.actor,
+                "User",
+                user.id,
+                uow.request_id,
+                now,
+                {"userName": user.user_name, "externalId": user.external_id},
+            )
+        )
         uow.commit()
     return UserView(user)
 
@@ -76,19 +97,30 @@ def get_user(uow: SqlUnitOfWork, user_id: str) -> UserView:
         return UserView(user, uow.groups.groups_of([user.id])[user.id])
 
 
-def replace_user(uow: SqlUnitOfWork, user_id: str, data: UserData, if_match: str | None = None) -> UserView:
+def replace_user(
+    uow: SqlUnitOfWork, user_id: str, data: UserData, if_match: str | None = None
+) -> UserView:
     """PUT: the IdP's full description replaces the stored one (``active`` kept if absent)."""
     return _change(uow, user_id, lambda _user: data, AuditAction.SCIM_USER_REPLACE, if_match)
 
 
-def patch_user(uow: SqlUnitOfWork, user_id: str, patcher: Callable[[User], UserData],
-               if_match: str | None = None) -> UserView:
+def patch_user(
+    uow: SqlUnitOfWork,
+    user_id: str,
+    patcher: Callable[[User], UserData],
+    if_match: str | None = None,
+) -> UserView:
     """PATCH: ``patcher`` turns the stored user into the new description."""
     return _change(uow, user_id, patcher, AuditAction.SCIM_USER_UPDATE, if_match)
 
 
-def _change(uow: SqlUnitOfWork, user_id: str, build: Callable[[User], UserData], action: AuditAction,
-            if_match: str | None) -> UserView:
+def _change(
+    uow: SqlUnitOfWork,
+    user_id: str,
+    build: Callable[[User], UserData],
+    action: AuditAction,
+    if_match: str | None,
+) -> UserView:
     now = utcnow()
     with uow:
         user = uow.users.get(user_id, lock=True)
@@ -98,7 +130,7 @@ def _change(uow: SqlUnitOfWork, user_id: str, build: Callable[[User], UserData],
         data = build(user)
         was_active = user.active
         active = was_active if data.active is None else data.active
-        changed_identity = (data.user_name != user.user_name or data.external_id != user.external_id)
+        changed_identity = data.user_name != user.user_name or data.external_id != user.external_id
         if changed_identity:
             _check_unique(uow, data, user.id)
         renamed_by_entra = (
@@ -106,12 +138,23 @@ def _change(uow: SqlUnitOfWork, user_id: str, build: Callable[[User], UserData],
             and entra_soft_delete_original(data.user_name) == user.user_name
         )
         updated = replace(
-            user, user_name=data.user_name, external_id=data.external_id, active=active,
-            display_name=data.display_name, emails=data.emails,
+            user,
+            user_name=data.user_name,
+            external_id=data.external_id,
+            active=active,
+            display_name=data.display_name,
+            emails=data.emails,
             # A PATCH that removes ``active`` leaves it unassigned (RFC 7644 §3.5.2.2): not echoed.
-            profile={**data.profile, **({} if data.active is not None and "active" not in data.profile
-                                        else {"active": active})},
-            updated_at=now, version=user.version + 1,
+            profile={
+                **data.profile,
+                **(
+                    {}
+                    if data.active is not None and "active" not in data.profile
+                    else {"active": active}
+                ),
+            },
+            updated_at=now,
+            version=user.version + 1,
         )
         if updated.profile == user.profile and updated.user_name == user.user_name:
             return UserView(user, uow.groups.groups_of([user.id])[user.id])  # nothing changed
@@ -125,12 +168,30 @@ def _change(uow: SqlUnitOfWork, user_id: str, build: Callable[[User], UserData],
             detail["active"] = active
         uow.audit.add(AuditEntry(action, uow.actor, "User", user.id, uow.request_id, now, detail))
         if was_active and not active:
-            uow.audit.add(AuditEntry(AuditAction.SCIM_USER_DEACTIVATE, uow.actor, "User", user.id,
-                                     uow.request_id, now, {}))
+            uow.audit.add(
+                AuditEntry(
+                    AuditAction.SCIM_USER_DEACTIVATE,
+                    uow.actor,
+                    "User",
+                    user.id,
+                    uow.request_id,
+                    now,
+                    {},
+                )
+            )
             lifecycle.user_left(uow, user.id, EndReason.USER_DEACTIVATED, now)
         elif active and not was_active:
-            uow.audit.add(AuditEntry(AuditAction.SCIM_USER_REACTIVATE, uow.actor, "User", user.id,
-                                     uow.request_id, now, {}))
+            uow.audit.add(
+                AuditEntry(
+                    AuditAction.SCIM_USER_REACTIVATE,
+                    uow.actor,
+                    "User",
+                    user.id,
+                    uow.request_id,
+                    now,
+                    {},
+                )
+            )
             lifecycle.user_returned(uow, user.id, now)
         groups = uow.groups.groups_of([user.id])[user.id]
         uow.commit()
@@ -149,13 +210,29 @@ def delete_user(uow: SqlUnitOfWork, user_id: str, if_match: str | None = None) -
         uow.users.mark_deleted(deleted)
         groups = uow.groups.remove_user_everywhere(user.id)
         lifecycle.user_left(uow, user.id, EndReason.USER_DELETED, now)
-        uow.audit.add(AuditEntry(AuditAction.SCIM_USER_DELETE, uow.actor, "User", user.id, uow.request_id,
-                                 now, {"userName": user.user_name, "groups": groups}))
+        uow.audit.add(
+            AuditEntry(
+                AuditAction.SCIM_USER_DELETE,
+                uow.actor,
+                "User",
+                user.id,
+                uow.request_id,
+                now,
+                {"userName": user.user_name, "groups": groups},
+            )
+        )
         uow.commit()
 
 
-def search_users(uow: SqlUnitOfWork, where: Any, order_by: list[Any], offset: int, limit: int,
-                 *, with_groups: bool = True) -> tuple[int, list[UserView]]:
+def search_users(
+    uow: SqlUnitOfWork,
+    where: Any,
+    order_by: list[Any],
+    offset: int,
+    limit: int,
+    *,
+    with_groups: bool = True,
+) -> tuple[int, list[UserView]]:
     """A page of users matching a condition built at the SCIM edge (always tenant-scoped)."""
     with uow:
         total, found = uow.users.search(where, order_by, offset, limit)

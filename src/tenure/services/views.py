@@ -9,8 +9,8 @@ from typing import Any
 from tenure.adapters.db.uow import SqlUnitOfWork
 from tenure.domain.clock import as_utc
 from tenure.domain.directory import Room
-from tenure.domain.organisation import Organisation
 from tenure.domain.membership import Membership
+from tenure.domain.organisation import Organisation
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -38,8 +38,14 @@ class MembershipView:
             "source": m.source.value,
             "created_at": iso(m.created_at),
             "periods": [
-                {"started_at": iso(p.started_at), "ended_at": iso(p.ended_at), "start_reason": p.start_reason,
-                 "end_reason": p.end_reason, "actor": p.started_by, "ended_by": p.ended_by}
+                {
+                    "started_at": iso(p.started_at),
+                    "ended_at": iso(p.ended_at),
+                    "start_reason": p.start_reason,
+                    "end_reason": p.end_reason,
+                    "actor": p.started_by,
+                    "ended_by": p.ended_by,
+                }
                 for p in m.periods
             ],
             "history": self.history,
@@ -57,19 +63,32 @@ def membership_views(uow: SqlUnitOfWork, memberships: list[Membership]) -> list[
             if not m.periods:
                 m.periods = periods.get(m.id, [])
     counts = uow.memberships.history_counts([m.id for m in memberships])
-    people = {u.id: u for u in uow.users.get_many({m.user_id for m in memberships}, include_deleted=True)}
+    people = {
+        u.id: u for u in uow.users.get_many({m.user_id for m in memberships}, include_deleted=True)
+    }
     rooms = {rid: uow.rooms.get(rid) for rid in {m.room_id for m in memberships}}
     views = []
     for m in memberships:
         person = people.get(m.user_id)
         room = rooms.get(m.room_id)
-        user = ({"id": person.id, "userName": person.user_name, "displayName": person.display_name,
-                 "active": person.active, "deleted": person.is_deleted} if person else {"id": m.user_id})
+        user = (
+            {
+                "id": person.id,
+                "userName": person.user_name,
+                "displayName": person.display_name,
+                "active": person.active,
+                "deleted": person.is_deleted,
+            }
+            if person
+            else {"id": m.user_id}
+        )
         views.append(MembershipView(m, counts[m.id], user, room.name if room else None))
     return views
 
 
-def room_dict(room: Room, org: Organisation | None = None, active_members: int | None = None) -> dict[str, Any]:
+def room_dict(
+    room: Room, org: Organisation | None = None, active_members: int | None = None
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": room.id,
         "name": room.name,
@@ -81,8 +100,10 @@ def room_dict(room: Room, org: Organisation | None = None, active_members: int |
     }
     if org is not None:
         policy = room.policy(org)
-        data["effective_policy"] = {"readd_policy": policy.readd_policy.value,
-                                    "reinstate_window_days": policy.reinstate_window_days}
+        data["effective_policy"] = {
+            "readd_policy": policy.readd_policy.value,
+            "reinstate_window_days": policy.reinstate_window_days,
+        }
     if active_members is not None:
         data["active_members"] = active_members
     return data

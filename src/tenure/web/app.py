@@ -72,14 +72,17 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}"
+            for e in exc.errors()
         )
         return admin_error(400, "invalid_input", problems or "the request is not valid")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error in %s %s", request.method, request.url.path)
-        return admin_error(500, "internal_error", "internal error; the details are in the server log")
+        return admin_error(
+            500, "internal_error", "internal error; the details are in the server log"
+        )
 
     return app
 

@@ -22,7 +22,9 @@ class Runtime:
     _tokens: dict[str, tuple[float, tuple[str, str] | None]] = field(default_factory=dict)
     _keys: dict[str, tuple[float, tuple[str, str | None, str] | None]] = field(default_factory=dict)
 
-    def uow(self, org_id: str, actor: Actor, request_id: str | None, *, write: bool = True) -> SqlUnitOfWork:
+    def uow(
+        self, org_id: str, actor: Actor, request_id: str | None, *, write: bool = True
+    ) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, org_id, actor, request_id, write=write)
 
     def platform(self, *, write: bool = False) -> PlatformUnitOfWork:

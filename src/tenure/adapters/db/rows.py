@@ -30,7 +30,9 @@ def to_org(row: Row[Any]) -> Organisation:
 def to_user(row: Row[Any], emails: list[str] | None = None) -> User:
     data = row.data
     if emails is None:
-        emails = [e["value"] for e in data.get("emails", []) if isinstance(e, dict) and "value" in e]
+        emails = [
+            e["value"] for e in data.get("emails", []) if isinstance(e, dict) and "value" in e
+        ]
     return User(
         id=row.id,
         user_name=row.user_name,

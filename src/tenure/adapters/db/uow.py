@@ -26,8 +26,14 @@ T = TypeVar("T")
 
 # Constraint names whose violation means "another request got there first": retry, then the
 # second attempt sees the winner's row and decides again.
-_RACE_MARKERS = ("uq_memberships_active", "pk_group_members", "group_members.group_id",
-                 "deadlock detected", "could not serialize", "database is locked")
+_RACE_MARKERS = (
+    "uq_memberships_active",
+    "pk_group_members",
+    "group_members.group_id",
+    "deadlock detected",
+    "could not serialize",
+    "database is locked",
+)
 
 
 class SqlUnitOfWork:
@@ -44,8 +50,15 @@ class SqlUnitOfWork:
     drift: DriftRepository
     platform: PlatformRepository
 
-    def __init__(self, engine: Engine, org_id: str, actor: Actor, request_id: str | None = None,
-                 *, write: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        org_id: str,
+        actor: Actor,
+        request_id: str | None = None,
+        *,
+        write: bool = True,
+    ) -> None:
         self.engine = engine
         self.org_id = org_id
         self.actor = actor
@@ -67,8 +80,12 @@ class SqlUnitOfWork:
         self.platform = PlatformRepository(self.conn)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             if self._tx.is_active:
                 self._tx.rollback()
@@ -99,8 +116,12 @@ class PlatformUnitOfWork:
         self.platform = PlatformRepository(self.conn)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             if self._tx.is_active:
                 self._tx.rollback()
@@ -150,6 +171,8 @@ def retry_races(fn: Callable[[], T], attempts: int = 6) -> T:
             if not is_race(error):
                 raise
             if attempt == attempts - 1:
-                raise Conflict("a concurrent change to the same records won; retry the request") from error
+                raise Conflict(
+                    "a concurrent change to the same records won; retry the request"
+                ) from error
             time.sleep(0.005 * (2**attempt))
     raise AssertionError("unreachable")

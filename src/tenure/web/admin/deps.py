@@ -63,7 +63,9 @@ def org_context(
     request: Request,
     rt: Annotated[Runtime, Depends(runtime)],
     who: Annotated[Principal, Depends(principal)],
-    org: Annotated[str | None, Query(description="Organisation id or slug (support keys only)")] = None,
+    org: Annotated[
+        str | None, Query(description="Organisation id or slug (support keys only)")
+    ] = None,
 ) -> OrgContext:
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     if not who.is_support:

@@ -21,8 +21,14 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 @router.post("/restores", tags=["restore"])
 def create_restore(ctx: Org, body: RestoreCreate) -> Any:
     """Restore a membership (B) in place of the current one (A); ``dry_run`` previews the plan."""
-    cmd = RestoreCommand(room_id=body.room_id, user_id=body.user_id, email=body.email,
-                         membership_id=body.membership_id, merge=body.merge, reason=body.reason)
+    cmd = RestoreCommand(
+        room_id=body.room_id,
+        user_id=body.user_id,
+        email=body.email,
+        membership_id=body.membership_id,
+        merge=body.merge,
+        reason=body.reason,
+    )
     if body.dry_run:
         return restores.preview(ctx.uow(write=False), cmd)
     restores.authorize(ctx.uow(write=False), ctx.principal.role)
@@ -52,26 +58,43 @@ def restore_batch(ctx: Org, body: BatchRestore) -> dict[str, Any]:
     """Restore every membership a mass removal ended (from the drift report), one by one."""
     if not body.dry_run:
         restores.authorize(ctx.uow(write=False), ctx.principal.role)
-    return drift.restore_batch(ctx.uow, body.room_id, parse_moment(body.since, "since"),
-                               parse_moment(body.until, "until"), body.request_id, body.reason, body.dry_run)
+    return drift.restore_batch(
+        ctx.uow,
+        body.room_id,
+        parse_moment(body.since, "since"),
+        parse_moment(body.until, "until"),
+        body.request_id,
+        body.reason,
+        body.dry_run,
+    )
 
 
 @router.get("/restore-candidates", tags=["restore"])
-def restore_candidates(ctx: Org, email: str, room: str | None = None, removed_at: str | None = None,
-                       readded_at: str | None = None) -> dict[str, Any]:
+def restore_candidates(
+    ctx: Org,
+    email: str,
+    room: str | None = None,
+    removed_at: str | None = None,
+    readded_at: str | None = None,
+) -> dict[str, Any]:
     """Memberships a support request may mean, best first, each with why it matches."""
-    return {"items": candidates.candidates(ctx.uow(write=False), email, room, removed_at, readded_at),
-            "next": None}
+    return {
+        "items": candidates.candidates(ctx.uow(write=False), email, room, removed_at, readded_at),
+        "next": None,
+    }
 
 
 @router.post("/restore-requests", status_code=201, tags=["restore requests"])
 def file_request(ctx: Org, body: RestoreRequestCreate) -> dict[str, Any]:
-    return requests.file_request(ctx.uow(), body.email, body.room, body.removed_at, body.readded_at, body.note)
+    return requests.file_request(
+        ctx.uow(), body.email, body.room, body.removed_at, body.readded_at, body.note
+    )
 
 
 @router.get("/restore-requests", tags=["restore requests"])
-def list_requests(ctx: Org, status: str | None = None, limit: Limit = 50, cursor: str | None = None
-                  ) -> dict[str, Any]:
+def list_requests(
+    ctx: Org, status: str | None = None, limit: Limit = 50, cursor: str | None = None
+) -> dict[str, Any]:
     items, nxt = requests.list_requests(ctx.uow(write=False), status, cursor, limit)
     return {"items": items, "next": nxt}
 
@@ -87,8 +110,9 @@ def _support_only(ctx: Org) -> None:
 
 
 @router.post("/restore-requests/{request_id}/approve", tags=["restore requests"])
-def approve_request(ctx: Org, request_id: str, membership_id: str | None = None,
-                    body: Decision | None = None) -> dict[str, Any]:
+def approve_request(
+    ctx: Org, request_id: str, membership_id: str | None = None, body: Decision | None = None
+) -> dict[str, Any]:
     """Support: run the restore (the best candidate unless ``membership_id`` names one)."""
     _support_only(ctx)
     return requests.approve(ctx.uow(), request_id, membership_id, body.reason if body else "")
@@ -102,5 +126,5 @@ def reject_request(ctx: Org, request_id: str, body: Decision) -> dict[str, Any]:
 
 @router.get("/drift", tags=["drift"])
 def drift_report(ctx: Org) -> dict[str, Any]:
-    """People SCIM does not manage, inactive users still in rooms, duplicates, unknown ids, mass removals."""
+    """Drift: unmanaged members, inactive users, duplicates, unknown ids, mass removals."""
     return drift.report(ctx.uow(write=False))

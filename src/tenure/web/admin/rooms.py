@@ -44,7 +44,9 @@ def get_organisation(ctx: Org) -> dict[str, Any]:
 @router.patch("/organisation", tags=["organisation"])
 def patch_organisation(ctx: Org, body: OrganisationPatch) -> dict[str, Any]:
     """Change readd_policy, reinstate_window_days or self_service_restore."""
-    return rooms.update_organisation(ctx.uow(), {k: v for k, v in changes(body).items() if v is not None})
+    return rooms.update_organisation(
+        ctx.uow(), {k: v for k, v in changes(body).items() if v is not None}
+    )
 
 
 @router.get("/rooms", tags=["rooms"])
@@ -71,24 +73,40 @@ def patch_room(ctx: Org, room_id: str, body: RoomPatch) -> dict[str, Any]:
 
 
 @router.get("/rooms/{room_id}/memberships", tags=["memberships"])
-def room_memberships(ctx: Org, room_id: str, user_id: str | None = None, status: str | None = None,
-                     limit: Limit = 100, cursor: str | None = None) -> dict[str, Any]:
-    views = rooms.list_memberships(ctx.uow(write=False), room_id=room_id, user_id=user_id, status=status,
-                                   after=cursor, limit=limit + 1)
+def room_memberships(
+    ctx: Org,
+    room_id: str,
+    user_id: str | None = None,
+    status: str | None = None,
+    limit: Limit = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    views = rooms.list_memberships(
+        ctx.uow(write=False),
+        room_id=room_id,
+        user_id=user_id,
+        status=status,
+        after=cursor,
+        limit=limit + 1,
+    )
     return page([v.as_dict() for v in views], limit)
 
 
 @router.post("/rooms/{room_id}/memberships", status_code=201, tags=["memberships"])
 def add_membership(ctx: Org, room_id: str, body: MembershipCreate) -> dict[str, Any]:
     """Add a person to a room no group manages."""
-    return rooms.add_manual_membership(ctx.uow(), room_id, body.user_id, body.role, body.permissions).as_dict()
+    return rooms.add_manual_membership(
+        ctx.uow(), room_id, body.user_id, body.role, body.permissions
+    ).as_dict()
 
 
 @router.get("/users/{user_id}/memberships", tags=["memberships"])
-def user_memberships(ctx: Org, user_id: str, status: str | None = None, limit: Limit = 100,
-                     cursor: str | None = None) -> dict[str, Any]:
-    views = rooms.list_memberships(ctx.uow(write=False), user_id=user_id, status=status, after=cursor,
-                                   limit=limit + 1)
+def user_memberships(
+    ctx: Org, user_id: str, status: str | None = None, limit: Limit = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    views = rooms.list_memberships(
+        ctx.uow(write=False), user_id=user_id, status=status, after=cursor, limit=limit + 1
+    )
     return page([v.as_dict() for v in views], limit)
 
 
@@ -104,9 +122,13 @@ def patch_membership(ctx: Org, membership_id: str, body: MembershipPatch) -> dic
 
 
 @router.post("/memberships/{membership_id}/deactivate", tags=["memberships"])
-def deactivate_membership(ctx: Org, membership_id: str, body: Deactivation | None = None) -> dict[str, Any]:
+def deactivate_membership(
+    ctx: Org, membership_id: str, body: Deactivation | None = None
+) -> dict[str, Any]:
     """End a membership by hand (not while its SCIM group still lists the person)."""
-    return rooms.deactivate_membership(ctx.uow(), membership_id, body.reason if body else None).as_dict()
+    return rooms.deactivate_membership(
+        ctx.uow(), membership_id, body.reason if body else None
+    ).as_dict()
 
 
 @router.post("/rooms/{room_id}/meetings", status_code=201, tags=["history"])
@@ -155,7 +177,7 @@ def list_tasks(ctx: Org, room_id: str) -> dict[str, Any]:
 
 
 @router.get("/users", tags=["people"])
-def find_users(ctx: Org, email: str | None = None, userName: str | None = None) -> dict[str, Any]:  # noqa: N803
+def find_users(ctx: Org, email: str | None = None, userName: str | None = None) -> dict[str, Any]:
     """Every identity, current or deleted, ever known by this e-mail or userName."""
     return {"items": directory.find_users(ctx.uow(write=False), email, userName), "next": None}
 
@@ -175,11 +197,27 @@ def _moment(value: str | None, name: str) -> datetime | None:
 
 
 @router.get("/audit", tags=["audit"])
-def audit(ctx: Org, action: str | None = None, resource_id: str | None = None, actor: str | None = None,
-          request_id: str | None = None, since: str | None = None, until: str | None = None,
-          limit: Limit = 100, cursor: str | None = None) -> dict[str, Any]:
+def audit(
+    ctx: Org,
+    action: str | None = None,
+    resource_id: str | None = None,
+    actor: str | None = None,
+    request_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: Limit = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     """The audit log, newest first; ``action`` accepts ``*`` wildcards (``scim:*``)."""
-    items, nxt = directory.audit_page(ctx.uow(write=False), action=action, resource_id=resource_id, actor=actor,
-                                      request_id=request_id, since=_moment(since, "since"),
-                                      until=_moment(until, "until"), cursor=cursor, limit=limit)
+    items, nxt = directory.audit_page(
+        ctx.uow(write=False),
+        action=action,
+        resource_id=resource_id,
+        actor=actor,
+        request_id=request_id,
+        since=_moment(since, "since"),
+        until=_moment(until, "until"),
+        cursor=cursor,
+        limit=limit,
+    )
     return {"items": items, "next": nxt}

@@ -18,7 +18,9 @@ from tenure.domain.directory import Group
 class GroupRepository(TenantRepository):
     """Groups; member changes cost the same whatever the size of the group."""
 
-    def get(self, group_id: str, *, lock: bool = False, include_deleted: bool = False) -> Group | None:
+    def get(
+        self, group_id: str, *, lock: bool = False, include_deleted: bool = False
+    ) -> Group | None:
         stmt = select(groups).where(self.scoped(groups), groups.c.id == group_id)
         if not include_deleted:
             stmt = stmt.where(groups.c.deleted_at.is_(None))
@@ -40,14 +42,19 @@ class GroupRepository(TenantRepository):
     def add(self, group: Group) -> None:
         self.conn.execute(
             insert(groups).values(
-                id=group.id, org_id=self.org_id, created_at=group.created_at, member_count=0,
+                id=group.id,
+                org_id=self.org_id,
+                created_at=group.created_at,
+                member_count=0,
                 **self._values(group),
             )
         )
 
     def update(self, group: Group) -> None:
         self.conn.execute(
-            update(groups).where(self.scoped(groups), groups.c.id == group.id).values(**self._values(group))
+            update(groups)
+            .where(self.scoped(groups), groups.c.id == group.id)
+            .values(**self._values(group))
         )
 
     def touch(self, group: Group) -> None:
@@ -65,7 +72,9 @@ class GroupRepository(TenantRepository):
             .values(deleted_at=group.deleted_at, updated_at=group.updated_at, version=group.version)
         )
         self.conn.execute(
-            delete(group_members).where(self.scoped(group_members), group_members.c.group_id == group.id)
+            delete(group_members).where(
+                self.scoped(group_members), group_members.c.group_id == group.id
+            )
         )
 
     def search(
@@ -127,7 +136,10 @@ class GroupRepository(TenantRepository):
             return
         self.conn.execute(
             insert(group_members),
-            [{"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at} for u in user_ids],
+            [
+                {"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at}
+                for u in user_ids
+            ],
         )
         self._count(group_id, len(user_ids))
 
@@ -176,8 +188,13 @@ class GroupRepository(TenantRepository):
             self.conn.execute(
                 insert(unknown_members),
                 [
-                    {"org_id": self.org_id, "group_id": group_id, "value": v[:512],
-                     "request_id": request_id, "seen_at": at}
+                    {
+                        "org_id": self.org_id,
+                        "group_id": group_id,
+                        "value": v[:512],
+                        "request_id": request_id,
+                        "seen_at": at,
+                    }
                     for v in values
                 ],
             )
@@ -191,8 +208,13 @@ class GroupRepository(TenantRepository):
             .limit(limit)
         )
         return [
-            {"group_id": r.group_id, "group": r.display_name, "value": r.value,
-             "request_id": r.request_id, "seen_at": r.seen_at}
+            {
+                "group_id": r.group_id,
+                "group": r.display_name,
+                "value": r.value,
+                "request_id": r.request_id,
+                "seen_at": r.seen_at,
+            }
             for r in self.conn.execute(stmt)
         ]
 

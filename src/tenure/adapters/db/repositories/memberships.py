@@ -24,8 +24,12 @@ from tenure.domain.membership import Membership, Period
 class MembershipRepository(TenantRepository):
     """Memberships are inserted and updated, never deleted."""
 
-    def get(self, membership_id: str, *, lock: bool = False, with_periods: bool = True) -> Membership | None:
-        stmt = select(memberships).where(self.scoped(memberships), memberships.c.id == membership_id)
+    def get(
+        self, membership_id: str, *, lock: bool = False, with_periods: bool = True
+    ) -> Membership | None:
+        stmt = select(memberships).where(
+            self.scoped(memberships), memberships.c.id == membership_id
+        )
         if lock:
             stmt = self._lock(stmt)
         row = self.conn.execute(stmt).first()
@@ -36,14 +40,18 @@ class MembershipRepository(TenantRepository):
             membership.periods = self.periods([membership.id])[membership.id]
         return membership
 
-    def in_room(self, room_id: str, user_ids: Iterable[str], *, lock: bool = False) -> dict[str, list[Membership]]:
+    def in_room(
+        self, room_id: str, user_ids: Iterable[str], *, lock: bool = False
+    ) -> dict[str, list[Membership]]:
         """Every membership (any status) the given people have in one room."""
         ids = list(set(user_ids))
         found: dict[str, list[Membership]] = {u: [] for u in ids}
         if not ids:
             return found
         stmt = select(memberships).where(
-            self.scoped(memberships), memberships.c.room_id == room_id, memberships.c.user_id.in_(ids)
+            self.scoped(memberships),
+            memberships.c.room_id == room_id,
+            memberships.c.user_id.in_(ids),
         )
         if lock:
             stmt = self._lock(stmt)
@@ -112,8 +120,18 @@ class MembershipRepository(TenantRepository):
             return
         self.conn.execute(
             insert(memberships),
-            [{"id": m.id, "org_id": self.org_id, "created_at": m.created_at, "version": 1,
-              "room_id": m.room_id, "user_id": m.user_id, **self._state(m)} for m in created],
+            [
+                {
+                    "id": m.id,
+                    "org_id": self.org_id,
+                    "created_at": m.created_at,
+                    "version": 1,
+                    "room_id": m.room_id,
+                    "user_id": m.user_id,
+                    **self._state(m),
+                }
+                for m in created
+            ],
         )
         self._open_periods(created, request_id)
 
@@ -137,8 +155,12 @@ class MembershipRepository(TenantRepository):
                     membership_periods.c.membership_id == m.id,
                     membership_periods.c.ended_at.is_(None),
                 )
-                .values(ended_at=m.last_ended_at, end_reason=m.last_end_reason,
-                        ended_by=self._ender(m), end_request_id=request_id)
+                .values(
+                    ended_at=m.last_ended_at,
+                    end_reason=m.last_end_reason,
+                    ended_by=self._ender(m),
+                    end_request_id=request_id,
+                )
             )
         self._open_periods(started, request_id)
 
@@ -150,9 +172,14 @@ class MembershipRepository(TenantRepository):
         )
 
     def version(self, membership_id: str) -> int:
-        return int(self.conn.scalar(
-            select(memberships.c.version).where(self.scoped(memberships), memberships.c.id == membership_id)
-        ) or 0)
+        return int(
+            self.conn.scalar(
+                select(memberships.c.version).where(
+                    self.scoped(memberships), memberships.c.id == membership_id
+                )
+            )
+            or 0
+        )
 
     def history_counts(self, membership_ids: Iterable[str]) -> dict[str, dict[str, int]]:
         """Meetings attended, notes written and tasks assigned, per membership."""
@@ -190,8 +217,9 @@ class MembershipRepository(TenantRepository):
             .where(
                 self.scoped(membership_periods),
                 membership_periods.c.ended_at >= since,
-                membership_periods.c.end_reason.in_(["group_removal", "user_deactivated",
-                                                     "user_deleted", "group_deleted"]),
+                membership_periods.c.end_reason.in_(
+                    ["group_removal", "user_deactivated", "user_deleted", "group_deleted"]
+                ),
             )
             .order_by(membership_periods.c.ended_at)
         )
@@ -207,8 +235,14 @@ class MembershipRepository(TenantRepository):
 
     def active_in_linked_rooms(self) -> list[dict[str, Any]]:
         stmt = (
-            select(memberships.c.id, memberships.c.user_id, memberships.c.room_id, memberships.c.source,
-                   rooms.c.group_id, rooms.c.name)
+            select(
+                memberships.c.id,
+                memberships.c.user_id,
+                memberships.c.room_id,
+                memberships.c.source,
+                rooms.c.group_id,
+                rooms.c.name,
+            )
             .join(rooms, and_(rooms.c.id == memberships.c.room_id, rooms.c.group_id.is_not(None)))
             .where(self.scoped(memberships), memberships.c.status == "active")
         )
@@ -235,11 +269,16 @@ class MembershipRepository(TenantRepository):
         rows = []
         for m in started:
             period = m.periods[-1]
-            rows.append({
-                "org_id": self.org_id, "membership_id": m.id, "started_at": period.started_at,
-                "start_reason": period.start_reason, "started_by": period.started_by,
-                "start_request_id": request_id,
-            })
+            rows.append(
+                {
+                    "org_id": self.org_id,
+                    "membership_id": m.id,
+                    "started_at": period.started_at,
+                    "start_reason": period.start_reason,
+                    "started_by": period.started_by,
+                    "start_request_id": request_id,
+                }
+            )
         if rows:
             self.conn.execute(insert(membership_periods), rows)
 

@@ -34,12 +34,14 @@ class RestoreRepository(TenantRepository):
 
     def mark_undone(self, restore_id: str, at: datetime) -> None:
         self.conn.execute(
-            update(restores).where(self.scoped(restores), restores.c.id == restore_id)
+            update(restores)
+            .where(self.scoped(restores), restores.c.id == restore_id)
             .values(status="undone", undone_at=at)
         )
 
-    def page(self, *, before: str | None = None, limit: int = 100, batch_id: str | None = None
-             ) -> list[dict[str, Any]]:
+    def page(
+        self, *, before: str | None = None, limit: int = 100, batch_id: str | None = None
+    ) -> list[dict[str, Any]]:
         stmt = select(restores).where(self.scoped(restores))
         if batch_id:
             stmt = stmt.where(restores.c.batch_id == batch_id)
@@ -54,7 +56,9 @@ class RestoreRepository(TenantRepository):
         self.conn.execute(insert(restore_requests).values(org_id=self.org_id, **record))
 
     def request(self, request_id: str, *, lock: bool = False) -> dict[str, Any] | None:
-        stmt = select(restore_requests).where(self.scoped(restore_requests), restore_requests.c.id == request_id)
+        stmt = select(restore_requests).where(
+            self.scoped(restore_requests), restore_requests.c.id == request_id
+        )
         if lock:
             stmt = self._lock(stmt)
         row = self.conn.execute(stmt).first()
@@ -67,8 +71,9 @@ class RestoreRepository(TenantRepository):
             .values(**values)
         )
 
-    def requests(self, *, status: str | None = None, before: str | None = None, limit: int = 100
-                 ) -> list[dict[str, Any]]:
+    def requests(
+        self, *, status: str | None = None, before: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
         stmt = select(restore_requests).where(self.scoped(restore_requests))
         if status:
             stmt = stmt.where(restore_requests.c.status == status)

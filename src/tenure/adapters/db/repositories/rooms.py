@@ -14,7 +14,9 @@ from tenure.domain.directory import Room
 
 class RoomRepository(TenantRepository):
     def get(self, room_id: str) -> Room | None:
-        row = self.conn.execute(select(rooms).where(self.scoped(rooms), rooms.c.id == room_id)).first()
+        row = self.conn.execute(
+            select(rooms).where(self.scoped(rooms), rooms.c.id == room_id)
+        ).first()
         return to_room(row) if row else None
 
     def by_group(self, group_id: str) -> Room | None:
@@ -30,16 +32,25 @@ class RoomRepository(TenantRepository):
         return {r.group_id: to_room(r) for r in self.conn.execute(stmt)}
 
     def by_name(self, name: str) -> list[Room]:
-        stmt = select(rooms).where(self.scoped(rooms), rooms.c.name == name).order_by(rooms.c.created_at)
+        stmt = (
+            select(rooms)
+            .where(self.scoped(rooms), rooms.c.name == name)
+            .order_by(rooms.c.created_at)
+        )
         return [to_room(r) for r in self.conn.execute(stmt)]
 
     def add(self, room: Room) -> None:
-        self.conn.execute(insert(rooms).values(id=room.id, org_id=self.org_id, created_at=room.created_at,
-                                               **self._values(room)))
+        self.conn.execute(
+            insert(rooms).values(
+                id=room.id, org_id=self.org_id, created_at=room.created_at, **self._values(room)
+            )
+        )
 
     def update(self, room: Room) -> None:
         self.conn.execute(
-            update(rooms).where(self.scoped(rooms), rooms.c.id == room.id).values(**self._values(room))
+            update(rooms)
+            .where(self.scoped(rooms), rooms.c.id == room.id)
+            .values(**self._values(room))
         )
 
     def page(self, after: str | None, limit: int) -> list[Room]:

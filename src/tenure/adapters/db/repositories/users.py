@@ -19,7 +19,9 @@ from tenure.domain.directory import User
 class UserRepository(TenantRepository):
     """Users, soft-deleted ones included where support needs them."""
 
-    def get(self, user_id: str, *, include_deleted: bool = False, lock: bool = False) -> User | None:
+    def get(
+        self, user_id: str, *, include_deleted: bool = False, lock: bool = False
+    ) -> User | None:
         stmt = select(users).where(self.scoped(users), users.c.id == user_id)
         if not include_deleted:
             stmt = stmt.where(users.c.deleted_at.is_(None))
@@ -63,8 +65,11 @@ class UserRepository(TenantRepository):
         return "userName" if row.user_name_ci == user_name.lower() else "externalId"
 
     def add(self, user: User) -> None:
-        self.conn.execute(insert(users).values(**self._values(user), id=user.id, org_id=self.org_id,
-                                               created_at=user.created_at))
+        self.conn.execute(
+            insert(users).values(
+                **self._values(user), id=user.id, org_id=self.org_id, created_at=user.created_at
+            )
+        )
         self._write_emails(user, replace=False)
         self._remember(user)
 
@@ -82,8 +87,12 @@ class UserRepository(TenantRepository):
         self.conn.execute(
             update(users)
             .where(self.scoped(users), users.c.id == user.id)
-            .values(active=user.active, data=user.profile, updated_at=user.updated_at,
-                    version=user.version)
+            .values(
+                active=user.active,
+                data=user.profile,
+                updated_at=user.updated_at,
+                version=user.version,
+            )
         )
 
     def mark_deleted(self, user: User) -> None:
@@ -160,7 +169,9 @@ class UserRepository(TenantRepository):
     def _write_emails(self, user: User, *, replace: bool) -> None:
         if replace:
             self.conn.execute(
-                delete(user_emails).where(self.scoped(user_emails), user_emails.c.user_id == user.id)
+                delete(user_emails).where(
+                    self.scoped(user_emails), user_emails.c.user_id == user.id
+                )
             )
         rows = [
             {
@@ -181,8 +192,13 @@ class UserRepository(TenantRepository):
         """Record each userName, e-mail and externalId once, so support can find them later."""
         facts = user.identity_keys()
         rows = [
-            {"org_id": self.org_id, "user_id": user.id, "kind": kind, "value_ci": value.lower(),
-             "first_seen": user.updated_at}
+            {
+                "org_id": self.org_id,
+                "user_id": user.id,
+                "kind": kind,
+                "value_ci": value.lower(),
+                "first_seen": user.updated_at,
+            }
             for kind, value in sorted(facts)
         ]
         if not rows:
@@ -192,4 +208,3 @@ class UserRepository(TenantRepository):
             index_elements=["user_id", "kind", "value_ci"]
         )
         self.conn.execute(stmt, rows)
-
