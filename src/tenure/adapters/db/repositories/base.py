@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -24,3 +25,33 @@ class TenantRepository:
         if self.conn.dialect.name == "postgresql":
             return stmt.with_for_update()
         return stmt
+
+    def counted_page(
+        self,
+        table: Table,
+        condition: ColumnElement[bool],
+        order_by: Sequence[Any],
+        offset: int,
+        limit: int,
+        *,
+        filtered: bool,
+    ) -> tuple[int, list[Any]]:
+        """One page of rows and the exact total of matches.
+
+        A filtered look-up (an IdP matching one user) gets its total from a window count in
+        the same statement: one round trip. An unfiltered page keeps the separate, index-only
+        count, so the database can still walk the ordering index and stop at ``limit``.
+        """
+        if limit > 0 and filtered:
+            total_col = func.count().over().label("_total")
+            stmt = select(table, total_col).where(condition).order_by(*order_by)
+            rows = list(self.conn.execute(stmt.offset(offset).limit(limit)))
+            if rows:
+                return int(rows[0]._total), rows
+            if offset == 0:
+                return 0, []
+        total = self.conn.scalar(select(func.count()).select_from(table).where(condition)) or 0
+        if limit <= 0 or offset >= total:
+            return total, []
+        stmt = select(table).where(condition).order_by(*order_by).offset(offset).limit(limit)
+        return total, list(self.conn.execute(stmt))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.repositories.base import TenantRepository
@@ -87,12 +87,9 @@ class GroupRepository(TenantRepository):
         base = [self.scoped(groups), groups.c.deleted_at.is_(None)]
         if where is not None:
             base.append(where)
-        condition = and_(*base)
-        total = self.conn.scalar(select(func.count()).select_from(groups).where(condition)) or 0
-        rows: list[Any] = []
-        if limit > 0 and offset < total:
-            stmt = select(groups).where(condition).order_by(*order_by).offset(offset).limit(limit)
-            rows = list(self.conn.execute(stmt))
+        total, rows = self.counted_page(
+            groups, and_(*base), order_by, offset, limit, filtered=where is not None
+        )
         return total, [to_group(r) for r in rows]
 
     # -- members ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -108,20 +108,13 @@ class UserRepository(TenantRepository):
         order_by: Sequence[Any],
         offset: int,
         limit: int,
-        *,
-        with_total: bool = True,
     ) -> tuple[int, list[User]]:
         base = [self.scoped(users), users.c.deleted_at.is_(None)]
         if where is not None:
             base.append(where)
-        condition = and_(*base)
-        total = 0
-        if with_total:
-            total = self.conn.scalar(select(func.count()).select_from(users).where(condition)) or 0
-        rows: list[Any] = []
-        if limit > 0 and (not with_total or offset < total):
-            stmt = select(users).where(condition).order_by(*order_by).offset(offset).limit(limit)
-            rows = list(self.conn.execute(stmt))
+        total, rows = self.counted_page(
+            users, and_(*base), order_by, offset, limit, filtered=where is not None
+        )
         return total, [to_user(r) for r in rows]
 
     def ids_by_alias(self, kind: str, value: str) -> list[str]:
