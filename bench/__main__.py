@@ -58,6 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "each; everything else runs on the first); SQLite uses the first only",
     )
     p.add_argument("--no-reference", action="store_true", help="skip scim2-server")
+    p.add_argument("--no-tenure", action="store_true", help="skip Tenure (measure the others)")
     p.add_argument("--no-ceiling", action="store_true", help="skip the trivial-endpoint ceiling")
     p.add_argument("--output", type=Path, default=RESULTS, help="directory of the JSON results")
     for name in Sizes.names():
@@ -247,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         sys.exit(f"unknown workload(s): {', '.join(sorted(unknown))}; choose from {WORKLOADS}")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if args.no_tenure:
+        backends = []
     workers = [int(w) for w in args.workers.split(",") if w.strip()] or [1]
     install_cleanup()
     run_dir = Path(tempfile.mkdtemp(prefix="tenure-bench-"))

@@ -131,3 +131,26 @@ def test_admin_api_errors_are_json_never_500(client: TestClient, tenant: Tenant)
     r = client.get(f"{API}/memberships/nope", headers=tenant.admin)
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     assert client.get(f"{API}/openapi.json").status_code == 200
+
+
+def test_a_hand_added_member_is_adopted_when_the_idp_adds_them_to_the_group(
+    client: TestClient, tenant: Tenant
+) -> None:
+    manual = client.post(f"{API}/rooms", headers=tenant.admin, json={"name": "Strategy"}).json()
+    b = board(client, tenant, "Strategy group")
+    kim = b.user("kim")
+    added = client.post(
+        f"{API}/rooms/{manual['id']}/memberships", headers=tenant.admin, json={"user_id": kim}
+    ).json()
+    assert added["source"] == "manual"
+    client.patch(f"{API}/rooms/{b.room_id}", headers=tenant.admin, json={"group_id": None})
+    client.patch(f"{API}/rooms/{manual['id']}", headers=tenant.admin, json={"group_id": b.group_id})
+    drift = client.get(f"{API}/drift", headers=tenant.admin).json()["not_in_group"]
+    assert [d["membership_id"] for d in drift] == [added["id"]]
+    b.room_id = manual["id"]
+    b.add(kim)
+    adopted = b.active(kim)
+    assert adopted is not None and adopted["id"] == added["id"] and adopted["source"] == "scim"
+    assert client.get(f"{API}/drift", headers=tenant.admin).json()["not_in_group"] == []
+    b.remove(kim)  # from now on the IdP can remove them
+    assert b.active(kim) is None

@@ -30,7 +30,7 @@ class AuditAction(StrEnum):
     ADMIN_MEMBERSHIP_CREATE = "admin:membership:create"
     ADMIN_MEMBERSHIP_UPDATE = "admin:membership:update"
     ADMIN_MEMBERSHIP_DEACTIVATE = "admin:membership:deactivate"
-    ADMIN_MEMBERSHIP_ADOPT = "admin:membership:adopt"
+    SCIM_MEMBERSHIP_ADOPT = "scim:membership:adopt"
     ADMIN_MEETING_CREATE = "admin:meeting:create"
     ADMIN_ATTENDANCE_RECORD = "admin:attendance:record"
     ADMIN_NOTE_CREATE = "admin:note:create"

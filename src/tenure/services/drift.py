@@ -62,8 +62,8 @@ def _not_in_group(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
                     },
                     {
                         "action": "adopt",
-                        "how": "add the person to the group in the identity provider; "
-                        "the next sync takes over their membership",
+                        "how": "add the person to the group in the identity provider: the next "
+                        "sync adopts this same membership (history kept) and manages it from then on",
                     },
                 ],
             }

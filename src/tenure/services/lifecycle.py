@@ -62,10 +62,18 @@ def join_room(
     created: list[Membership] = []
     reinstated: list[Membership] = []
     audit: list[AuditEntry] = []
+    adopted: list[Membership] = []
     for user_id in user_ids:
         previous = existing.get(user_id, [])
-        if any(m.is_active for m in previous):
-            continue  # adding a present member is a no-op
+        current = next((m for m in previous if m.is_active), None)
+        if current is not None:
+            # Already a member: a no-op, except that a membership added by hand is now the
+            # group's to manage (the IdP can remove it from here on).
+            if current.source is Source.MANUAL:
+                current.source = Source.SCIM
+                adopted.append(current)
+                audit.append(_entry(uow, AuditAction.SCIM_MEMBERSHIP_ADOPT, current, at))
+            continue
         back = policy.to_reinstate(previous, at)
         if back is not None:
             back.activate(StartReason.REINSTATED, actor, at)
@@ -103,6 +111,8 @@ def join_room(
             )
     uow.memberships.add_many(created, uow.request_id)
     uow.memberships.save_many(reinstated, uow.request_id)
+    for m in adopted:
+        uow.memberships.save_source(m)
     uow.audit.add_many(audit)
 
 

@@ -60,11 +60,11 @@ def restore_form(request: Request, ctx: Acting, room: str | None = None, user: s
 
 @router.post("/restore")
 def restore(request: Request, ctx: Acting, room: Annotated[str, Form()], user: Annotated[str, Form()] = "",
-            membership: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-            merge: Annotated[list[str] | None, Form()] = None) -> Response:
-    cmd = RestoreCommand(room_id=room, user_id=user or None, membership_id=membership or None,
+            email: Annotated[str, Form()] = "", membership: Annotated[str, Form()] = "",
+            reason: Annotated[str, Form()] = "", merge: Annotated[list[str] | None, Form()] = None) -> Response:
+    cmd = RestoreCommand(room_id=room, user_id=user or None, email=email or None, membership_id=membership or None,
                          merge=checkbox(merge or []), reason=clean(reason))
-    if cmd.user_id is None:
+    if cmd.user_id is None and cmd.email is None:
         raise InvalidInput("the restore form names no person")
     try:
         restores.authorize(ctx.uow(write=False), ctx.role)

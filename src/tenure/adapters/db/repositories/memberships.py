@@ -164,6 +164,13 @@ class MembershipRepository(TenantRepository):
             )
         self._open_periods(started, request_id)
 
+    def save_source(self, m: Membership) -> None:
+        self.conn.execute(
+            update(memberships)
+            .where(self.scoped(memberships), memberships.c.id == m.id)
+            .values(source=m.source.value, version=memberships.c.version + 1)
+        )
+
     def save_access(self, m: Membership) -> None:
         self.conn.execute(
             update(memberships)
