@@ -36,6 +36,18 @@ _RACE_MARKERS = (
 )
 
 
+def _connect(engine: Engine, write: bool) -> Connection:
+    """A connection for one unit of work.
+
+    Reads on PostgreSQL run in autocommit: no BEGIN/ROLLBACK round trips for a look-up whose
+    answer comes from one statement. Writes always get a real transaction.
+    """
+    conn = engine.connect()
+    if not write and engine.dialect.name == "postgresql":
+        return conn.execution_options(isolation_level="AUTOCOMMIT", write=False)
+    return conn.execution_options(write=write)
+
+
 class SqlUnitOfWork:
     """One transaction for one organisation; repositories are bound to it on entry."""
 
@@ -67,7 +79,7 @@ class SqlUnitOfWork:
         self._committed = False
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.conn = self.engine.connect().execution_options(write=self.write)
+        self.conn = _connect(self.engine, self.write)
         self._tx = self.conn.begin()
         self.users = UserRepository(self.conn, self.org_id)
         self.groups = GroupRepository(self.conn, self.org_id)
@@ -111,7 +123,7 @@ class PlatformUnitOfWork:
         self.write = write
 
     def __enter__(self) -> PlatformUnitOfWork:
-        self.conn = self.engine.connect().execution_options(write=self.write)
+        self.conn = _connect(self.engine, self.write)
         self._tx = self.conn.begin()
         self.platform = PlatformRepository(self.conn)
         return self
