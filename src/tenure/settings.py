@@ -36,6 +36,8 @@ class Settings:
     default_page_size: int = 100
     base_path: str = "/scim/v2"
     db_pool_size: int = 8
+    # A group PATCH answers 200 with every member up to this size, 204 above (docs/decisions/0003).
+    group_patch_members_max: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +54,9 @@ class Settings:
             max_results=_int(env, "TENURE_MAX_RESULTS", d.max_results),
             default_page_size=_int(env, "TENURE_PAGE_SIZE", d.default_page_size),
             db_pool_size=_int(env, "TENURE_DB_POOL_SIZE", d.db_pool_size),
+            group_patch_members_max=_int(
+                env, "TENURE_GROUP_PATCH_MEMBERS_MAX", d.group_patch_members_max
+            ),
         )
         settings.validate()
         return settings

@@ -9,8 +9,8 @@ from starlette.responses import Response
 
 from tenure.domain.audit import AuditAction
 from tenure.services import directory
-from tenure.web.console.route import ConsoleRoute
 from tenure.web.console.render import render
+from tenure.web.console.route import ConsoleRoute
 from tenure.web.console.session import Acting
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -18,15 +18,39 @@ PAGE = 50
 
 
 @router.get("/audit")
-def audit_page(request: Request, ctx: Acting, action: str | None = None, resource_id: str | None = None,
-               request_id: str | None = None, cursor: str | None = None) -> Response:
-    filters = {k: v.strip() for k, v in (("action", action), ("resource_id", resource_id),
-                                          ("request_id", request_id)) if v and v.strip()}
-    items, nxt = directory.audit_page(ctx.uow(write=False), action=filters.get("action"),
-                                      resource_id=filters.get("resource_id"), actor=None,
-                                      request_id=filters.get("request_id"), since=None, until=None,
-                                      cursor=cursor, limit=PAGE)
+def audit_page(
+    request: Request,
+    ctx: Acting,
+    action: str | None = None,
+    resource_id: str | None = None,
+    request_id: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    filters = {
+        k: v.strip()
+        for k, v in (("action", action), ("resource_id", resource_id), ("request_id", request_id))
+        if v and v.strip()
+    }
+    items, nxt = directory.audit_page(
+        ctx.uow(write=False),
+        action=filters.get("action"),
+        resource_id=filters.get("resource_id"),
+        actor=None,
+        request_id=filters.get("request_id"),
+        since=None,
+        until=None,
+        cursor=cursor,
+        limit=PAGE,
+    )
     older = f"/audit?{urlencode({**filters, 'cursor': nxt})}" if nxt else None
     newest = f"/audit?{urlencode(filters)}" if cursor else None
-    return render(request, "audit.html", title="Audit log", items=items, filters=filters, older=older,
-                  newest=newest, actions=[a.value for a in AuditAction])
+    return render(
+        request,
+        "audit.html",
+        title="Audit log",
+        items=items,
+        filters=filters,
+        older=older,
+        newest=newest,
+        actions=[a.value for a in AuditAction],
+    )

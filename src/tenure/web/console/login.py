@@ -26,15 +26,30 @@ def login_form(request: Request, target: Next = None) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, rt: Rt, key: Annotated[str, Form()] = "", target: NextField = "/") -> Response:
+def login(
+    request: Request, rt: Rt, key: Annotated[str, Form()] = "", target: NextField = "/"
+) -> Response:
     secret = key.strip()
     found = rt.api_key(secret) if secret else None
     if found is None:
-        return render(request, "login.html", status=401, title="Log in", next=safe_next(target),
-                      error="That key is not valid, or it was revoked. Paste an org-admin or support key.")
+        return render(
+            request,
+            "login.html",
+            http_status=401,
+            title="Log in",
+            next=safe_next(target),
+            error="That key is not valid, or it was revoked. Paste an org-admin or support key.",
+        )
     response = redirect(safe_next(target))
-    response.set_cookie(KEY_COOKIE, secret, max_age=KEY_MAX_AGE, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        KEY_COOKIE,
+        secret,
+        max_age=KEY_MAX_AGE,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     response.delete_cookie(ORG_COOKIE, path="/")
     return response
 
@@ -59,7 +74,9 @@ def logout_link() -> Response:
 
 @router.get("/orgs")
 def choose_org_form(request: Request, who: Viewing, target: Next = None) -> Response:
-    return render(request, "orgs.html", title="Choose an organisation", orgs=who.orgs, next=safe_next(target))
+    return render(
+        request, "orgs.html", title="Choose an organisation", orgs=who.orgs, next=safe_next(target)
+    )
 
 
 @router.post("/orgs")

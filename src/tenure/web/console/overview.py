@@ -35,27 +35,46 @@ def overview(request: Request, ctx: Acting) -> Response:
     listed = rooms.list_rooms(ctx.uow(write=False), None, ROOMS_SHOWN + 1)
     pending, more = requests.list_requests(ctx.uow(write=False), "pending", None, 99)
     report = drift.report(ctx.uow(write=False))
-    return render(request, "overview.html", title="Overview", org=org, rooms=listed[:ROOMS_SHOWN],
-                  more_rooms=len(listed) > ROOMS_SHOWN, pending=len(pending), more_pending=more is not None,
-                  drift=drift_counts(report), roles=[r.value for r in Role])
+    return render(
+        request,
+        "overview.html",
+        title="Overview",
+        org=org,
+        rooms=listed[:ROOMS_SHOWN],
+        more_rooms=len(listed) > ROOMS_SHOWN,
+        pending=len(pending),
+        more_pending=more is not None,
+        drift=drift_counts(report),
+        roles=[r.value for r in Role],
+    )
 
 
 @router.post("/settings")
-def save_settings(ctx: Acting, readd_policy: Annotated[str, Form()],
-                  reinstate_window_days: Annotated[str, Form()],
-                  self_service_restore: Annotated[list[str], Form()]) -> Response:
-    rooms.update_organisation(ctx.uow(), {
-        "readd_policy": readd_policy,
-        "reinstate_window_days": whole_number(reinstate_window_days, "the reinstate window"),
-        "self_service_restore": checkbox(self_service_restore),
-    })
+def save_settings(
+    ctx: Acting,
+    readd_policy: Annotated[str, Form()],
+    reinstate_window_days: Annotated[str, Form()],
+    self_service_restore: Annotated[list[str], Form()],
+) -> Response:
+    rooms.update_organisation(
+        ctx.uow(),
+        {
+            "readd_policy": readd_policy,
+            "reinstate_window_days": whole_number(reinstate_window_days, "the reinstate window"),
+            "self_service_restore": checkbox(self_service_restore),
+        },
+    )
     return redirect("/", "Organisation settings saved.")
 
 
 @router.post("/rooms")
-def create_room(ctx: Acting, name: Annotated[str, Form()], readd_policy: Annotated[str, Form()] = "",
-                reinstate_window_days: Annotated[str, Form()] = "",
-                default_role: Annotated[str, Form()] = "") -> Response:
+def create_room(
+    ctx: Acting,
+    name: Annotated[str, Form()],
+    readd_policy: Annotated[str, Form()] = "",
+    reinstate_window_days: Annotated[str, Form()] = "",
+    default_role: Annotated[str, Form()] = "",
+) -> Response:
     settings: dict[str, Any] = {
         "readd_policy": policy_choice(readd_policy),
         "reinstate_window_days": optional_days(reinstate_window_days, "the reinstate window"),

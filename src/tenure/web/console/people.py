@@ -24,7 +24,9 @@ def search(request: Request, ctx: Acting, email: str | None = None) -> Response:
     return render(request, "people.html", title="People", query=query, found=found)
 
 
-def current_identity(person: dict[str, Any], identities: list[dict[str, Any]]) -> dict[str, Any] | None:
+def current_identity(
+    person: dict[str, Any], identities: list[dict[str, Any]]
+) -> dict[str, Any] | None:
     """The live record a restore acts for: this one if it is live, else the newest live one."""
     if not person["deleted"]:
         return person
@@ -39,18 +41,30 @@ def person_page(request: Request, ctx: Acting, user_id: str) -> Response:
     identities = directory.find_users(ctx.uow(write=False), email, person["userName"])
     if not any(u["id"] == person["id"] for u in identities):
         identities.append(person)
-    # No service answers "every membership of every identity of this person" by user id, so
-    # the timeline is assembled from one read per identity (see the report's service gaps).
+    # directory.timeline() covers one e-mail only; until a service answers "every membership of
+    # every identity of this person" by user id, the timeline is one read per identity.
     memberships: list[dict[str, Any]] = []
     for identity in identities:
-        views = rooms.list_memberships(ctx.uow(write=False), user_id=identity["id"],
-                                       limit=MEMBERSHIPS_PER_IDENTITY)
+        views = rooms.list_memberships(
+            ctx.uow(write=False), user_id=identity["id"], limit=MEMBERSHIPS_PER_IDENTITY
+        )
         memberships.extend(v.as_dict() for v in views)
     scale = axis(memberships)
     live = current_identity(person, identities)
     names = {u["id"]: u for u in identities}
-    grouped = [(room_id, name, [(m, bars(m, scale)) for m in items])
-               for room_id, name, items in by_room(memberships)]
-    return render(request, "person.html", title=person["displayName"] or person["userName"], person=person,
-                  identities=identities, rooms=grouped, scale=scale, live=live, names=names,
-                  may_restore=ctx.may_restore)
+    grouped = [
+        (room_id, name, [(m, bars(m, scale)) for m in items])
+        for room_id, name, items in by_room(memberships)
+    ]
+    return render(
+        request,
+        "person.html",
+        title=person["displayName"] or person["userName"],
+        person=person,
+        identities=identities,
+        rooms=grouped,
+        scale=scale,
+        live=live,
+        names=names,
+        may_restore=ctx.may_restore,
+    )

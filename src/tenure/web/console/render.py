@@ -18,8 +18,8 @@ FLASH_COOKIE = "tenure_flash"
 
 # Inline scripts and styles are never needed: the console ships one CSS and one JS file.
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     # Same-origin requests keep their Referer, which the CSRF check falls back on.
@@ -45,7 +45,12 @@ END_REASONS = {
     "manual": "ended by hand",
     "restore_undone": "restore undone",
 }
-ACTOR_KINDS = {"scim_token": "IdP (SCIM)", "api_key": "API key", "cli": "command line", "system": "Tenure"}
+ACTOR_KINDS = {
+    "scim_token": "IdP (SCIM)",
+    "api_key": "API key",
+    "cli": "command line",
+    "system": "Tenure",
+}
 
 
 def parse_moment(value: Any) -> datetime | None:
@@ -113,9 +118,16 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=when, day=day, actor=actor, short=short, pretty_json=pretty_json, plural=plural,
-                       start_reason=lambda v: START_REASONS.get(v, v or "—"),
-                       end_reason=lambda v: END_REASONS.get(v, v or "—"))
+    env.filters.update(
+        when=when,
+        day=day,
+        actor=actor,
+        short=short,
+        pretty_json=pretty_json,
+        plural=plural,
+        start_reason=lambda v: START_REASONS.get(v, v or "—"),
+        end_reason=lambda v: END_REASONS.get(v, v or "—"),
+    )
     return env
 
 
@@ -134,16 +146,20 @@ def secure_headers(response: Response) -> Response:
     return response
 
 
-def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, template: str, http_status: int = 200, **context: Any) -> HTMLResponse:
     """A page: the template with the viewer, the flash message and the current path."""
     flash = read_flash(request)
-    body = environment().get_template(template).render(
-        viewer=getattr(request.state, "viewer", None),
-        flash=flash,
-        path=request.url.path,
-        **context,
+    body = (
+        environment()
+        .get_template(template)
+        .render(
+            viewer=getattr(request.state, "viewer", None),
+            flash=flash,
+            path=request.url.path,
+            **context,
+        )
     )
-    response = HTMLResponse(body, status_code=status)
+    response = HTMLResponse(body, status_code=http_status)
     if flash is not None:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
@@ -153,13 +169,22 @@ def redirect(url: str, flash: str | None = None, kind: str = "ok") -> RedirectRe
     """Post/redirect/get: 303 to ``url`` with an optional one-shot message."""
     response = RedirectResponse(url, status_code=303)
     if flash:
-        response.set_cookie(FLASH_COOKIE, quote(f"{kind}:{flash}"[:600]), max_age=60, path="/", httponly=True,
-                            samesite="strict")
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(f"{kind}:{flash}"[:600]),
+            max_age=60,
+            path="/",
+            httponly=True,
+            samesite="strict",
+        )
     return response
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
     """A local path to return to; anything else (another host, ``//x``) becomes ``default``."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    # Browsers drop tabs and newlines inside URLs, so "/\t/evil.example" would become "//evil…".
+    if any(c.isspace() or not c.isprintable() for c in value):
         return default
     return value

@@ -29,27 +29,50 @@ def _support_only(ctx: Console) -> None:
 
 
 @router.get("/requests")
-def request_list(request: Request, ctx: Acting, status: str | None = None, cursor: str | None = None) -> Response:
+def request_list(
+    request: Request, ctx: Acting, status: str | None = None, cursor: str | None = None
+) -> Response:
     wanted = status if status in STATUSES else None
     items, nxt = requests.list_requests(ctx.uow(write=False), wanted, cursor, PAGE)
-    return render(request, "requests.html", title="Restore requests", items=items, status=wanted,
-                  statuses=STATUSES, next_cursor=nxt, cursor=cursor, rooms=_room_names(ctx))
+    return render(
+        request,
+        "requests.html",
+        title="Restore requests",
+        items=items,
+        status=wanted,
+        statuses=STATUSES,
+        next_cursor=nxt,
+        cursor=cursor,
+        rooms=_room_names(ctx),
+    )
 
 
 @router.get("/requests/{request_id}")
 def request_page(request: Request, ctx: Acting, request_id: str) -> Response:
     item = requests.get_request(ctx.uow(write=False), request_id)
-    return render(request, "request.html", title="Restore request", item=item, rooms=_room_names(ctx),
-                  may_decide=ctx.is_support)
+    return render(
+        request,
+        "request.html",
+        title="Restore request",
+        item=item,
+        rooms=_room_names(ctx),
+        may_decide=ctx.is_support,
+    )
 
 
 @router.post("/requests/{request_id}/approve")
-def approve(ctx: Acting, request_id: str, membership: Annotated[str, Form()] = "",
-            reason: Annotated[str, Form()] = "") -> Response:
+def approve(
+    ctx: Acting,
+    request_id: str,
+    membership: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
     _support_only(ctx)
     done = requests.approve(ctx.uow(), request_id, membership or None, clean(reason))
-    return redirect(f"/restores/{done['restore']['id']}",
-                    "Request approved and the membership restored. You can still undo it here.")
+    return redirect(
+        f"/restores/{done['restore']['id']}",
+        "Request approved and the membership restored. You can still undo it here.",
+    )
 
 
 @router.post("/requests/{request_id}/reject")

@@ -21,30 +21,54 @@ STATUSES = ("active", "inactive")
 
 
 @router.get("/rooms/{room_id}")
-def room_page(request: Request, ctx: Acting, room_id: str, status: str | None = None,
-              cursor: str | None = None) -> Response:
+def room_page(
+    request: Request,
+    ctx: Acting,
+    room_id: str,
+    status: str | None = None,
+    cursor: str | None = None,
+) -> Response:
     room = rooms.get_room(ctx.uow(write=False), room_id)
     org = rooms.get_organisation(ctx.uow(write=False))
     wanted = status if status in STATUSES else None
-    views = rooms.list_memberships(ctx.uow(write=False), room_id=room_id, status=wanted, after=cursor,
-                                   limit=PAGE + 1)
+    views = rooms.list_memberships(
+        ctx.uow(write=False), room_id=room_id, status=wanted, after=cursor, limit=PAGE + 1
+    )
     members = [v.as_dict() for v in views[:PAGE]]
     nxt = members[-1]["id"] if len(views) > PAGE and members else None
-    return render(request, "room.html", title=room["name"], room=room, org=org, members=members,
-                  status=wanted, cursor=cursor, next_cursor=nxt, roles=[r.value for r in Role])
+    return render(
+        request,
+        "room.html",
+        title=room["name"],
+        room=room,
+        org=org,
+        members=members,
+        status=wanted,
+        cursor=cursor,
+        next_cursor=nxt,
+        roles=[r.value for r in Role],
+    )
 
 
 @router.post("/rooms/{room_id}")
-def save_room(ctx: Acting, room_id: str, name: Annotated[str, Form()] = "",
-              readd_policy: Annotated[str, Form()] = "", reinstate_window_days: Annotated[str, Form()] = "",
-              default_role: Annotated[str, Form()] = "") -> Response:
-    rooms.update_room(ctx.uow(), room_id, room_changes(name, readd_policy, reinstate_window_days, default_role))
+def save_room(
+    ctx: Acting,
+    room_id: str,
+    name: Annotated[str, Form()] = "",
+    readd_policy: Annotated[str, Form()] = "",
+    reinstate_window_days: Annotated[str, Form()] = "",
+    default_role: Annotated[str, Form()] = "",
+) -> Response:
+    rooms.update_room(
+        ctx.uow(), room_id, room_changes(name, readd_policy, reinstate_window_days, default_role)
+    )
     return redirect(f"/rooms/{room_id}", "Room settings saved.")
 
 
 @router.post("/rooms/{room_id}/members")
-def add_member(ctx: Acting, room_id: str, person: Annotated[str, Form()],
-               role: Annotated[str, Form()] = "") -> Response:
+def add_member(
+    ctx: Acting, room_id: str, person: Annotated[str, Form()], role: Annotated[str, Form()] = ""
+) -> Response:
     """Add a person (by e-mail, userName or user id) to a room no group manages."""
     ref = clean(person)
     if not ref:
@@ -60,20 +84,36 @@ def add_member(ctx: Acting, room_id: str, person: Annotated[str, Form()],
 @router.get("/memberships/{membership_id}")
 def membership_page(request: Request, ctx: Acting, membership_id: str) -> Response:
     m = rooms.get_membership(ctx.uow(write=False), membership_id).as_dict()
-    return render(request, "membership.html", title=f"Membership in {m['room_name']}", m=m,
-                  roles=[r.value for r in Role], permissions=sorted(PERMISSIONS))
+    return render(
+        request,
+        "membership.html",
+        title=f"Membership in {m['room_name']}",
+        m=m,
+        roles=[r.value for r in Role],
+        permissions=sorted(PERMISSIONS),
+    )
 
 
 @router.post("/memberships/{membership_id}")
-def save_membership(ctx: Acting, membership_id: str, role: Annotated[str, Form()],
-                    permissions: Annotated[list[str] | None, Form()] = None) -> Response:
-    rooms.update_membership(ctx.uow(), membership_id, {"role": role, "permissions": permissions or []})
+def save_membership(
+    ctx: Acting,
+    membership_id: str,
+    role: Annotated[str, Form()],
+    permissions: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    rooms.update_membership(
+        ctx.uow(), membership_id, {"role": role, "permissions": permissions or []}
+    )
     return redirect(f"/memberships/{membership_id}", "Role and permissions saved.")
 
 
 @router.post("/memberships/{membership_id}/deactivate")
-def deactivate(ctx: Acting, membership_id: str, reason: Annotated[str, Form()] = "",
-               back: Annotated[str, Form()] = "") -> Response:
+def deactivate(
+    ctx: Acting,
+    membership_id: str,
+    reason: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
     m = rooms.deactivate_membership(ctx.uow(), membership_id, clean(reason))
     target = back if back in ("/drift",) else f"/memberships/{m.membership.id}"
     return redirect(target, "Membership deactivated; it can be restored later.")

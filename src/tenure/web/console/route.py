@@ -7,7 +7,8 @@ see a friendly page with the right status, so every console route handles its ow
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi.exceptions import RequestValidationError
@@ -22,8 +23,14 @@ from tenure.web.console.session import ORG_COOKIE, LoginRequired, OrgRequired, c
 
 log = logging.getLogger("tenure.console")
 
-TITLES = {400: "That did not work", 401: "Please log in", 403: "Not allowed", 404: "Not found",
-          409: "Not possible right now", 412: "Changed meanwhile"}
+TITLES = {
+    400: "That did not work",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Not possible right now",
+    412: "Changed meanwhile",
+}
 
 
 def _back(request: Request) -> str | None:
@@ -39,8 +46,15 @@ def _back(request: Request) -> str | None:
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    return render(request, "error.html", status=status, title=TITLES.get(status, "Something went wrong"),
-                  message=message, back=_back(request), status_code=status)
+    return render(
+        request,
+        "error.html",
+        http_status=status,
+        title=TITLES.get(status, "Something went wrong"),
+        message=message,
+        back=_back(request),
+        status_code=status,
+    )
 
 
 def _problems(error: RequestValidationError) -> str:
@@ -51,7 +65,7 @@ def _problems(error: RequestValidationError) -> str:
 class ConsoleRoute(APIRoute):
     """An APIRoute whose failures render as console pages."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
@@ -71,13 +85,17 @@ class ConsoleRoute(APIRoute):
                 response = error_page(request, error.status_code, str(error.detail))
             except Exception:
                 log.exception("console error in %s %s", request.method, request.url.path)
-                response = error_page(request, 500, "Something went wrong on our side; the details are in "
-                                      "the server log.")
+                response = error_page(
+                    request,
+                    500,
+                    "Something went wrong on our side; the details are in the server log.",
+                )
             chosen = getattr(request.state, "viewer", None)
             if chosen is not None and chosen.org_from_query and chosen.org is not None:
                 # A link with ?org= switches the organisation for the pages after it too.
-                response.set_cookie(ORG_COOKIE, chosen.org.id, httponly=True, samesite="strict", path="/")
+                response.set_cookie(
+                    ORG_COOKIE, chosen.org.id, httponly=True, samesite="strict", path="/"
+                )
             return secure_headers(response)
 
         return guarded
-

@@ -25,8 +25,11 @@ def build(runtime: Runtime) -> APIRouter:
     def static(name: str) -> Response:
         if name not in STATIC_FILES:
             raise NotFound(f"no file {name}")
-        response = FileResponse(STATIC / name, media_type=STATIC_FILES[name],
-                                headers={"Cache-Control": "public, max-age=300"})
+        response = FileResponse(
+            STATIC / name,
+            media_type=STATIC_FILES[name],
+            headers={"Cache-Control": "public, max-age=300"},
+        )
         return secure_headers(response)
 
     return router

@@ -84,6 +84,9 @@ class Console:
 
 
 def _here(request: Request) -> str:
+    """Where to come back to after logging in: this page, or the overview after a form."""
+    if request.method != "GET":
+        return "/"
     query = f"?{request.url.query}" if request.url.query else ""
     return request.url.path + query
 
@@ -107,13 +110,19 @@ def viewer(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Viewer
     else:
         assert who.org_id is not None
         own = platform.find_org(rt.platform(), who.org_id)
+        wanted = request.query_params.get("org")
+        if wanted and wanted not in (own.id, own.slug):
+            raise Forbidden("an org-admin key can only act on its own organisation")
         found = Viewer(who, [own], own)
     request.state.viewer = found
     return found
 
 
-def console(request: Request, rt: Annotated[Runtime, Depends(runtime)],
-            who: Annotated[Viewer, Depends(viewer)]) -> Console:
+def console(
+    request: Request,
+    rt: Annotated[Runtime, Depends(runtime)],
+    who: Annotated[Viewer, Depends(viewer)],
+) -> Console:
     """The viewer on its chosen organisation, through the admin API's own ``org_context``."""
     if who.org is None:
         raise OrgRequired(_here(request))

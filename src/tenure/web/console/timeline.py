@@ -40,7 +40,10 @@ def axis(memberships: list[dict[str, Any]], now: datetime | None = None) -> Axis
     first = min((s for s in starts if s is not None), default=now)
     span = max((now - first).total_seconds(), 3600.0)
     pad = span * 0.02
-    return Axis(datetime.fromtimestamp(first.timestamp() - pad, UTC), datetime.fromtimestamp(now.timestamp() + pad, UTC))
+    return Axis(
+        datetime.fromtimestamp(first.timestamp() - pad, UTC),
+        datetime.fromtimestamp(now.timestamp() + pad, UTC),
+    )
 
 
 def bars(membership: dict[str, Any], scale: Axis) -> list[Bar]:

@@ -1,0 +1,70 @@
+"""The console's small pure helpers: safe redirects, readable times, actors, timeline bars."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tenure.web.console.render import actor, environment, safe_next, when
+from tenure.web.console.timeline import WIDTH, axis, bars, by_room
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example", "/\\evil.example", "/\t/evil.example", "", None],
+)
+def test_a_return_path_that_could_leave_the_site_falls_back_to_the_overview(
+    target: str | None,
+) -> None:
+    assert safe_next(target) == "/"
+
+
+def test_a_local_return_path_is_kept() -> None:
+    assert safe_next("/people?email=ada%40example.com") == "/people?email=ada%40example.com"
+
+
+def test_times_read_as_a_day_month_year_and_utc_clock() -> None:
+    assert when("2026-03-03T09:14:59.123Z") == "3 Mar 2026, 09:14 UTC"
+    assert when("2026-03-03T10:14:00+01:00") == "3 Mar 2026, 09:14 UTC"
+    assert when(None) == "—"
+
+
+def test_actors_read_as_who_not_as_ids() -> None:
+    assert actor("api_key:01abc-123456789") == "API key …456789"
+    assert actor("scim_token:tok-999999") == "IdP (SCIM) …999999"
+    assert actor("cli:tenure") == "command line"
+
+
+def test_templates_escape_what_they_show() -> None:
+    rendered = environment().from_string("{{ value }}").render(value="<script>x</script>")
+    assert rendered == "&lt;script&gt;x&lt;/script&gt;"
+
+
+def membership(room: str, status: str, *periods: tuple[str, str | None]) -> dict[str, object]:
+    return {
+        "room_id": room,
+        "room_name": room.title(),
+        "status": status,
+        "periods": [{"started_at": s, "ended_at": e} for s, e in periods],
+    }
+
+
+def test_each_period_is_a_bar_and_an_open_one_runs_to_now() -> None:
+    old = membership("audit", "inactive", ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"))
+    new = membership("audit", "active", ("2026-03-01T00:00:00Z", None))
+    scale = axis([old, new], now=datetime(2026, 4, 1, tzinfo=UTC))
+    [closed] = bars(old, scale)
+    [current] = bars(new, scale)
+    assert 0 < closed.x < current.x < WIDTH
+    assert not closed.open and current.open
+    assert current.x + current.width == WIDTH
+
+
+def test_rooms_with_an_active_membership_come_first_and_active_memberships_lead() -> None:
+    gone = membership("finance", "inactive", ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"))
+    old = membership("audit", "inactive", ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"))
+    new = membership("audit", "active", ("2026-03-01T00:00:00Z", None))
+    grouped = by_room([gone, old, new])
+    assert [room for room, _, _ in grouped] == ["audit", "finance"]
+    assert [m["status"] for m in grouped[0][2]] == ["active", "inactive"]
