@@ -25,6 +25,20 @@ def parse_moment(value: Any, name: str) -> datetime | None:
     raise InvalidInput(f"{name} must be an ISO 8601 date or date-time")
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _counts(history: dict[str, int]) -> str:
+    return ", ".join(
+        (
+            _plural(history["meetings"], "meeting"),
+            _plural(history["notes"], "note"),
+            _plural(history["tasks"], "task"),
+        )
+    )
+
+
 def _closeness(moment: datetime | None, target: datetime | None) -> float:
     """1.0 when the same instant, fading to 0 over about a month."""
     if moment is None or target is None:
@@ -68,19 +82,15 @@ def rank(
             reasons.append("is the active membership now (the one a restore would replace)")
             score -= 2.0
         if has_history(view.history):
-            h = view.history
-            reasons.append(
-                f"carries history: {h['meetings']} meetings, {h['notes']} notes, {h['tasks']} tasks"
-            )
-            score += 1.0 + min(1.0, sum(h.values()) / 50)
+            reasons.append(f"carries history: {_counts(view.history)}")
+            score += 1.0 + min(1.0, sum(view.history.values()) / 50)
         else:
             reasons.append("has no history")
         near_removal = _closeness(m.last_ended_at, removed_at)
         if near_removal:
-            reasons.append(
-                f"ended {as_utc(m.last_ended_at).date()} ({m.last_end_reason}), close to the "  # type: ignore[arg-type]
-                "given removal date"
-            )
+            ended = as_utc(m.last_ended_at).date()  # type: ignore[arg-type]
+            why = (m.last_end_reason or "").replace("_", " ")
+            reasons.append(f"ended {ended} ({why}), close to the given removal date")
             score += near_removal
         if readded_at is not None and m.is_active:
             near_readd = _closeness(m.last_started_at, readded_at)

@@ -62,8 +62,8 @@ def _not_in_group(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
                     },
                     {
                         "action": "adopt",
-                        "how": "add the person to the group in the identity provider: the next "
-                        "sync adopts this same membership (history kept) and manages it from then on",
+                        "how": "add the person to the group in the identity provider: the "
+                        "next sync adopts this same membership (history kept) and manages it",
                     },
                 ],
             }
@@ -129,8 +129,8 @@ def _mass_removals(uow: SqlUnitOfWork, share: float, minimum: int) -> list[dict[
                             {r["end_request_id"] for r in cluster if r["end_request_id"]}
                         ),
                         "still_inactive": sum(1 for r in cluster if r["status"] == "inactive"),
-                        "why": f"{count} of {before} members removed within {MASS_WINDOW}: "
-                        "a scope change?",
+                        "why": f"{count} of {before} members removed within "
+                        f"{_minutes(start, end)}: a scope change?",
                         "remedies": [
                             {
                                 "action": "restore batch",
@@ -146,6 +146,11 @@ def _mass_removals(uow: SqlUnitOfWork, share: float, minimum: int) -> list[dict[
                     }
                 )
     return sorted(batches, key=lambda b: b["from"], reverse=True)
+
+
+def _minutes(start: datetime, end: datetime) -> str:
+    seconds = (end - start).total_seconds()
+    return "one request" if seconds < 1 else f"{max(1, round(seconds / 60))} minute(s)"
 
 
 def restore_batch(

@@ -7,7 +7,7 @@ from typing import Any
 from tenure.adapters.db.uow import SqlUnitOfWork
 from tenure.domain.audit import AuditAction, AuditEntry
 from tenure.domain.clock import utcnow
-from tenure.domain.errors import Conflict, InvalidInput, NotFound
+from tenure.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tenure.domain.ids import new_id
 from tenure.services.candidates import parse_moment, rank
 from tenure.services.restore import RestoreCommand, _execute
@@ -103,7 +103,13 @@ def list_requests(
     return [_dict(r) for r in rows], (rows[-1]["id"] if more and rows else None)
 
 
+def _require_support(uow: SqlUnitOfWork) -> None:
+    if uow.actor.kind not in ("cli", "system") and uow.actor.role != "support":
+        raise Forbidden("only platform support decides restore requests")
+
+
 def _pending(uow: SqlUnitOfWork, request_id: str) -> dict[str, Any]:
+    _require_support(uow)
     row = uow.restores.request(request_id, lock=True)
     if row is None:
         raise NotFound(f"restore request {request_id} not found")

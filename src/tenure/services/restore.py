@@ -87,14 +87,24 @@ def _group_state(uow: SqlUnitOfWork, room: Room, user: User) -> tuple[bool | Non
 
 
 def authorize(uow: SqlUnitOfWork, role: str | None) -> None:
-    """Refuse a direct restore by an org admin unless the organisation allows self-service."""
+    """Refuse a direct restore by an org admin unless the organisation allows self-service.
+
+    Every restore and undo checks this inside its own transaction too; edges call it first
+    only to show the right choice (restore, or file a request).
+    """
     with uow:
-        org = uow.platform.org(uow.org_id)
-        if org is None or not org.may_restore_directly(role or ""):
-            raise Forbidden(
-                "this organisation does not allow admins to restore directly: "
-                "file a restore request (POST /api/v1/restore-requests) for support"
-            )
+        _check_allowed(uow, role)
+
+
+def _check_allowed(uow: SqlUnitOfWork, role: str | None) -> None:
+    if uow.actor.kind in ("cli", "system"):
+        return  # an operator on the server itself
+    org = uow.platform.org(uow.org_id)
+    if org is None or not org.may_restore_directly(role or ""):
+        raise Forbidden(
+            "this organisation does not allow admins to restore directly: "
+            "file a restore request (POST /api/v1/restore-requests) for support"
+        )
 
 
 def preview(uow: SqlUnitOfWork, cmd: RestoreCommand) -> dict[str, Any]:
@@ -114,6 +124,7 @@ def restore(uow: SqlUnitOfWork, cmd: RestoreCommand) -> dict[str, Any]:
 
 
 def _execute(uow: SqlUnitOfWork, cmd: RestoreCommand, now: Any, actor: str) -> dict[str, Any]:
+    _check_allowed(uow, uow.actor.role)
     plan = _plan(uow, cmd, lock=True)
     a, b = plan.current, plan.target
     before = plan.as_dict()
@@ -233,6 +244,7 @@ def undo(uow: SqlUnitOfWork, restore_id: str, reason: str = "") -> dict[str, Any
     now = utcnow()
     actor = str(uow.actor)
     with uow:
+        _check_allowed(uow, uow.actor.role)
         row = uow.restores.get(restore_id, lock=True)
         if row is None:
             raise NotFound(f"restore {restore_id} not found")
