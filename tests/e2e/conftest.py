@@ -1,9 +1,11 @@
 """A real ``tenure serve`` process per storage backend, provisioned through the CLI.
 
-The e2e tests talk HTTP to that process exactly as an identity provider does: nothing is
-imported from the app, so routing, body limits, the ASGI server and the CLI are all under test.
-One server per backend lives for the whole session; every test makes its own names (or its
-own organisation, when it needs exact counts), so tests never depend on one another.
+The e2e tests talk HTTP to that process exactly as an identity provider does, so routing,
+body limits, the ASGI server and the CLI are all under test; only set-up runs in-process (the
+migration, and the extra organisations some tests need). One server per backend lives for the
+whole session; every test makes its own names (or its own organisation, when it needs exact
+counts), so tests never depend on one another. After each test, the server's log must show
+no unexpected error: a 500 fails the test that caused it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tenure.adapters.db.migrate import upgrade
 from tests.conftest import BACKENDS, database_for, make_tenant
 
 VENV_BIN = Path(sys.executable).parent
@@ -122,9 +125,7 @@ def server(
     folder = tmp_path_factory.mktemp(f"e2e-{request.param}")
     database_url = database_for(request.param, folder, "e2e")
     env = {**os.environ, "TENURE_DATABASE_URL": database_url}
-    subprocess.run([TENURE, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
-    org = _cli(database_url, "org", "create", "E2E Board")
-    issued = _cli(database_url, "token", "create", org["id"])
+    upgrade(database_url)  # what `tenure db upgrade` runs, without another interpreter start-up
 
     port = _free_port()
     root = f"http://127.0.0.1:{port}"
@@ -136,6 +137,14 @@ def server(
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+    # The operator's steps, while the server boots: an organisation and its SCIM token.
+    try:
+        org = _cli(database_url, "org", "create", "E2E Board")
+        issued = _cli(database_url, "token", "create", org["id"])
+    except BaseException:
+        process.kill()
+        process.wait(timeout=15)
+        raise
     tenant = Tenant(root + SCIM_PATH, issued["token"], org["id"])
     try:
         _wait_until_serving(process, tenant.base_url, tenant.token, log_path)
@@ -147,11 +156,6 @@ def server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
-
-
-@pytest.fixture(scope="session")
-def base_url(server: Server) -> str:
-    return server.base_url
 
 
 @pytest.fixture

@@ -496,3 +496,75 @@ def test_discovery_documents_describe_what_the_server_does(scim: httpx.Client) -
     assert types["User"]["endpoint"] == "/Users" and types["Group"]["endpoint"] == "/Groups"
     assert {types["User"]["schema"], types["Group"]["schema"]} <= schemas
     assert_scim_error(scim.put("/ServiceProviderConfig", json={}), 405)
+
+
+# -- PATCH results (§3.5.2) ----------------------------------------------------------------
+
+
+def test_group_patch_answers_204_or_the_whole_group_when_attributes_are_asked_for(
+    scim: httpx.Client,
+) -> None:
+    member = create_user(scim)
+    group = create_group(scim)
+    add = patch_body({"op": "add", "path": "members", "value": [{"value": member["id"]}]})
+
+    plain = scim.patch(f"/Groups/{group['id']}", json=add)
+    asked = scim.patch(
+        f"/Groups/{group['id']}",
+        params={"attributes": "members,displayName"},
+        json=patch_body({"op": "replace", "path": "displayName", "value": unique("asked")}),
+    )
+    lean = scim.patch(
+        f"/Groups/{group['id']}",
+        params={"excludedAttributes": "members"},
+        json=patch_body({"op": "replace", "path": "externalId", "value": "x-1"}),
+    )
+
+    # §3.5.2: 200 with "the entire resource" (subject to attributes), or 204 - never a 200
+    # that silently leaves out the members
+    assert plain.status_code == 204 and plain.content == b""
+    assert plain.headers["etag"] == 'W/"2"'  # the new version, as after any change
+    assert asked.status_code == 200
+    assert [m["value"] for m in asked.json()["members"]] == [member["id"]]
+    assert lean.status_code == 200 and "members" not in lean.json()
+    assert lean.json()["externalId"] == "x-1"
+
+
+def test_removing_active_leaves_it_unassigned_and_the_user_active(scim: httpx.Client) -> None:
+    user = create_user(scim, active=True)
+
+    removed = scim.patch(
+        f"/Users/{user['id']}", json=patch_body({"op": "remove", "path": "active"})
+    )
+
+    # §3.5.2.2: the attribute "SHALL be considered unassigned", so it is not echoed;
+    # Tenure reads an unassigned active as true, like a POST that sends none.
+    assert removed.status_code == 200, removed.text
+    assert "active" not in removed.json()
+    assert "active" not in scim.get(f"/Users/{user['id']}").json()
+    assert user_names(scim, f'userName eq "{user["userName"]}" and active eq true') == [
+        user["userName"]
+    ]
+    back = scim.patch(
+        f"/Users/{user['id']}", json=patch_body({"op": "replace", "path": "active", "value": False})
+    )
+    assert back.json()["active"] is False
+
+
+def test_manager_reference_points_at_the_managers_resource(scim: httpx.Client) -> None:
+    manager = create_user(scim)
+    user = create_user(scim)
+
+    patched = scim.patch(
+        f"/Users/{user['id']}",
+        json=patch_body(
+            {
+                "op": "add",
+                "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                "value": {"manager": {"value": manager["id"], "$ref": "ignored"}},
+            }
+        ),
+    )
+
+    enterprise = patched.json()["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]
+    assert enterprise["manager"] == {"value": manager["id"], "$ref": manager["meta"]["location"]}

@@ -49,10 +49,13 @@ def is_server_computed_member_display(result: CheckResult) -> bool:
 
 @pytest.fixture(scope="module")
 def results(server: Server) -> list[CheckResult]:
-    """One full scim2-tester run per backend (scim2-client speaks through httpx2)."""
-    with httpx2.Client(
-        base_url=server.base_url, headers=server.tenant.headers, timeout=30.0
-    ) as http:
+    """One full scim2-tester run per backend, in an organisation of its own.
+
+    scim2-client speaks through httpx2. A fresh organisation keeps what other tests
+    provisioned out of the checker's lists.
+    """
+    tenant = server.new_tenant("scim2-tester")
+    with httpx2.Client(base_url=tenant.base_url, headers=tenant.headers, timeout=30.0) as http:
         return check_server(SyncSCIMClient(http))
 
 

@@ -44,8 +44,9 @@ def stored_resource(view: GroupView) -> dict[str, Any]:
 
 def to_resource(view: GroupView, base_url: str) -> dict[str, Any]:
     group = view.group
-    resource: dict[str, Any] = {"schemas": group.profile.get("schemas") or [group_schema().core],
-                                "id": group.id}
+    # Only the core schema: groups stored before MS_GROUP_SCHEMA was dropped on input still
+    # carry it, and it must not reach clients (see ``normalise``).
+    resource: dict[str, Any] = {"schemas": [group_schema().core], "id": group.id}
     for key, value in group.profile.items():
         if key != "schemas":
             resource[key] = value

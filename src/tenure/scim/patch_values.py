@@ -471,39 +471,19 @@ def write_entries(op: str, container: dict[str, Any], t: Target, value: Any) -> 
 
 
 def write_manager(op: str, container: dict[str, Any], t: Target, value: Any) -> None:
-    """The enterprise ``manager``, stored as ``{"value": id}`` plus ``$ref`` when one is sent.
+    """The enterprise ``manager``, always stored as ``{"value": id}``.
 
     Entra ID sends a bare id, ``{"value": id}``, or a one-element list, and clears the
-    manager with ``""`` or null. ``displayName`` inside a value is read-only (computed by the
-    server) and dropped. ``$ref`` is readWrite in the published schema (RFC 7643 §4.3), so it
-    is kept as sent, as a POST keeps it; scim2-tester checks that it round-trips.
+    manager with ``""`` or null. ``manager.$ref`` is accepted and dropped, like
+    ``displayName`` inside a value (read-only, computed by the server).
     """
-    if t.sub is not None and t.sub.name == "$ref":
-        current = get_ci(container, t.attr.name)
-        if isinstance(current, dict):
-            if _clears(op, value) or value == "":
-                pop_ci(current, "$ref")
-            else:
-                set_ci(current, "$ref", coerce_simple(t.sub, value, short(t.text)))
-        return  # no manager: a lone reference has nothing to describe
     if t.sub is not None and t.sub.name != "value":
         return
     manager_id = None if op == "remove" else _manager_id(value, short(t.text))
     if manager_id is None:
         pop_ci(container, t.attr.name)
-        return
-    manager: dict[str, Any] = {"value": manager_id}
-    ref = _manager_ref(value) if t.sub is None else None
-    if ref is not None:
-        manager["$ref"] = ref
-    set_ci(container, t.attr.name, manager)
-
-
-def _manager_ref(value: Any) -> str | None:
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    ref = get_ci(value, "$ref") if isinstance(value, dict) else None
-    return ref if isinstance(ref, str) and ref else None
+    else:
+        set_ci(container, t.attr.name, {"value": manager_id})
 
 
 def _manager_id(value: Any, where: str) -> str | None:

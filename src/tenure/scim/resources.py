@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tenure.domain.errors import InvalidInput, InvalidSyntax
-from tenure.scim.schema import MS_GROUP_SCHEMA, Attribute, ResourceSchema
+from tenure.scim.schema import Attribute, ResourceSchema
 
 IGNORED_ON_INPUT = frozenset({"id", "meta", "groups", "password", "schemas", "members"})
 MAX_STRING = 4096
@@ -125,10 +125,10 @@ def normalise(payload: Any, schema: ResourceSchema, *, required: tuple[str, ...]
         clean = clean_value(attr, value, attr.name)
         if clean is not None and clean != [] and clean != {}:
             out[attr.name] = clean
-    # Entra ID tags its groups with a schema of its own; keep it as sent.
-    for extra in schemas:
-        if extra == MS_GROUP_SCHEMA and extra not in out["schemas"]:
-            out["schemas"].append(extra)
+    # Entra ID tags its groups with MS_GROUP_SCHEMA: accepted, but not stored or echoed. It
+    # names no attribute and no /Schemas document, so a client that checks ``schemas``
+    # against discovery (RFC 7643 §3) could not read such a group back; Microsoft's own
+    # example response lists only the core schema. Other unknown URNs are ignored the same way.
     for name in required:
         value = out.get(name)
         if not isinstance(value, str) or not value.strip():

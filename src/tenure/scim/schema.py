@@ -21,7 +21,7 @@ SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
-# Entra ID adds this schema URN to groups it creates; accepted and kept as sent.
+# Entra ID adds this schema URN to groups it creates; accepted, never echoed (RFC 7643 §3).
 MS_GROUP_SCHEMA = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 
 COMMON = ("id", "externalId", "meta", "schemas")

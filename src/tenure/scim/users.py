@@ -6,7 +6,7 @@ from typing import Any
 
 from tenure.domain.directory import User
 from tenure.scim.resources import normalise
-from tenure.scim.schema import user_schema
+from tenure.scim.schema import ENTERPRISE_SCHEMA, user_schema
 from tenure.services.users import UserData, UserView
 
 
@@ -42,6 +42,15 @@ def to_resource(view: UserView, base_url: str) -> dict[str, Any]:
     for key, value in user.profile.items():
         if key != "schemas":
             resource[key] = value
+    enterprise = resource.get(ENTERPRISE_SCHEMA)
+    manager = enterprise.get("manager") if isinstance(enterprise, dict) else None
+    if isinstance(enterprise, dict) and isinstance(manager, dict) and isinstance(
+            manager.get("value"), str):
+        # RFC 7643 §4.3: manager.$ref is "the URI of the SCIM resource representing the
+        # User's manager"; computed here from the id (the PATCH engine stores only the id),
+        # so it is the same whichever form the IdP sent the manager in.
+        resource[ENTERPRISE_SCHEMA] = {
+            **enterprise, "manager": {**manager, "$ref": f"{base_url}/Users/{manager['value']}"}}
     if "active" in user.profile:
         # Unassigned after a PATCH remove (RFC 7644 §3.5.2.2), so omitted (RFC 7643 §2.5);
         # Tenure then reads the user as active, like a POST that sends no ``active``.
