@@ -154,3 +154,14 @@ def test_a_hand_added_member_is_adopted_when_the_idp_adds_them_to_the_group(
     assert client.get(f"{API}/drift", headers=tenant.admin).json()["not_in_group"] == []
     b.remove(kim)  # from now on the IdP can remove them
     assert b.active(kim) is None
+
+
+def test_nul_characters_are_a_clear_400_on_every_database(
+    client: TestClient, tenant: Tenant
+) -> None:
+    for path in ("/rooms/%00", "/memberships/%00", "/restores/%00", "/users/%00/memberships"):
+        r = client.get(f"{API}{path}", headers=tenant.admin)
+        assert r.status_code == 400, (path, r.text)
+        assert r.json()["error"]["code"] == "invalid_input"
+    r = client.post(f"{API}/rooms", headers=tenant.admin, json={"name": "a\u0000b"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input"

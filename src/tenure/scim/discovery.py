@@ -10,8 +10,9 @@ SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RT_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 
 
-def service_provider_config(base_url: str, *, max_operations: int, max_payload: int,
-                            max_results: int) -> dict[str, Any]:
+def service_provider_config(
+    base_url: str, *, max_operations: int, max_payload: int, max_results: int
+) -> dict[str, Any]:
     return {
         "schemas": [SPC_SCHEMA],
         "documentationUri": f"{base_url}/ServiceProviderConfig",
@@ -29,8 +30,10 @@ def service_provider_config(base_url: str, *, max_operations: int, max_payload: 
                 "primary": True,
             }
         ],
-        "meta": {"resourceType": "ServiceProviderConfig",
-                 "location": f"{base_url}/ServiceProviderConfig"},
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": f"{base_url}/ServiceProviderConfig",
+        },
     }
 
 
@@ -62,5 +65,7 @@ def resource_types(base_url: str) -> list[dict[str, Any]]:
 def schemas(base_url: str) -> list[dict[str, Any]]:
     docs = []
     for urn, doc in schema_documents().items():
-        docs.append({**doc, "meta": {"resourceType": "Schema", "location": f"{base_url}/Schemas/{urn}"}})
+        docs.append(
+            {**doc, "meta": {"resourceType": "Schema", "location": f"{base_url}/Schemas/{urn}"}}
+        )
     return docs

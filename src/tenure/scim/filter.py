@@ -64,7 +64,7 @@ class Multi:
 # The one shape IdPs send on every sync: ``attr op "string"``. Matched here, it skips the
 # general parser (about half a millisecond) and yields the very node that parser would build.
 _SIMPLE = re.compile(
-    r'^\s*([A-Za-z][A-Za-z0-9$_.:-]*)\s+(eq|ne|co|sw|ew|gt|ge|lt|le)\s+'
+    r"^\s*([A-Za-z][A-Za-z0-9$_.:-]*)\s+(eq|ne|co|sw|ew|gt|ge|lt|le)\s+"
     r'"((?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9A-Fa-f]{4})*)"\s*$',
     re.IGNORECASE,
 )
@@ -127,7 +127,7 @@ def _json_array_exists(column: Any, key: str) -> Callable[[str, ElementCond | No
             table = elements.table_valued("value").alias("el")
 
             def field(sub: str) -> Expr:
-                return table.c.value.op("->>")(sub)  # type: ignore[no-any-return]
+                return table.c.value.op("->>")(sub)
         else:
             table = func.json_each(column, f"$.{key}").table_valued("value").alias("el")
 
@@ -174,29 +174,42 @@ def _user_scalars() -> dict[str, Scalar]:
     for name, keys in _USER_JSON_STRINGS.items():
         scalars[name] = Scalar(_json(users.c.data, *keys))
     for attr in _ENTERPRISE_STRINGS:
-        scalars[f"{ENTERPRISE_SCHEMA.lower()}:{attr.lower()}"] = Scalar(_json(users.c.data, ENTERPRISE_SCHEMA, attr))
+        scalars[f"{ENTERPRISE_SCHEMA.lower()}:{attr.lower()}"] = Scalar(
+            _json(users.c.data, ENTERPRISE_SCHEMA, attr)
+        )
     scalars[f"{ENTERPRISE_SCHEMA.lower()}:manager.value"] = Scalar(
         _json(users.c.data, ENTERPRISE_SCHEMA, "manager", "value"), case_exact=True
     )
-    scalars[f"{ENTERPRISE_SCHEMA.lower()}:manager"] = scalars[f"{ENTERPRISE_SCHEMA.lower()}:manager.value"]
+    scalars[f"{ENTERPRISE_SCHEMA.lower()}:manager"] = scalars[
+        f"{ENTERPRISE_SCHEMA.lower()}:manager.value"
+    ]
     return scalars
 
 
 def _emails_exists(_dialect: str, element_cond: ElementCond | None) -> Cond:
-    columns = {"value": user_emails.c.value_ci, "type": user_emails.c.type,
-               "primary": user_emails.c.is_primary}
+    columns = {
+        "value": user_emails.c.value_ci,
+        "type": user_emails.c.type,
+        "primary": user_emails.c.is_primary,
+    }
     inner = select(literal(1)).where(user_emails.c.user_id == users.c.id).correlate(users)
     if element_cond is not None:
         inner = inner.where(element_cond(lambda sub: columns[sub]))
     return exists(inner)
 
 
-_MULTI_SUBS_STD = {"value": ("string", False), "type": ("string", False), "primary": ("boolean", False),
-                   "display": ("string", False)}
+_MULTI_SUBS_STD = {
+    "value": ("string", False),
+    "type": ("string", False),
+    "primary": ("boolean", False),
+    "display": ("string", False),
+}
 
 
-_EMAILS = Multi(_emails_exists, {"value": ("string", False), "type": ("string", False),
-                                  "primary": ("boolean", False)})
+_EMAILS = Multi(
+    _emails_exists,
+    {"value": ("string", False), "type": ("string", False), "primary": ("boolean", False)},
+)
 
 
 def _user_multis() -> dict[str, Multi]:
@@ -205,8 +218,18 @@ def _user_multis() -> dict[str, Multi]:
         multis[attr.lower()] = Multi(_json_array_exists(users.c.data, attr), dict(_MULTI_SUBS_STD))
     multis["addresses"] = Multi(
         _json_array_exists(users.c.data, "addresses"),
-        {k.lower(): ("string", False) for k in ("formatted", "streetAddress", "locality", "region",
-                                                 "postalCode", "country", "type")}
+        {
+            k.lower(): ("string", False)
+            for k in (
+                "formatted",
+                "streetAddress",
+                "locality",
+                "region",
+                "postalCode",
+                "country",
+                "type",
+            )
+        }
         | {"primary": ("boolean", False)},
         default_sub="formatted",
     )
@@ -243,8 +266,13 @@ class Catalogue:
     extensions: tuple[str, ...] = ()
 
 
-USERS = Catalogue(USER_SCHEMA, _user_scalars(), _user_multis(), (users.c.created_at, users.c.id),
-                  (ENTERPRISE_SCHEMA,))
+USERS = Catalogue(
+    USER_SCHEMA,
+    _user_scalars(),
+    _user_multis(),
+    (users.c.created_at, users.c.id),
+    (ENTERPRISE_SCHEMA,),
+)
 GROUPS = Catalogue(
     GROUP_SCHEMA,
     _group_scalars(),
@@ -261,7 +289,9 @@ def compile_filter(text: str, catalogue: Catalogue, dialect: str) -> Cond:
     return _Compiler(catalogue, dialect).node(parse(text))
 
 
-def ordering(sort_by: str | None, descending: bool, catalogue: Catalogue, dialect: str) -> list[Any]:
+def ordering(
+    sort_by: str | None, descending: bool, catalogue: Catalogue, dialect: str
+) -> list[Any]:
     """ORDER BY for a list: the requested attribute, then creation order, so pages are stable."""
     order: list[Any] = []
     if sort_by:
@@ -278,8 +308,12 @@ def sort_expression(attribute: str, catalogue: Catalogue, dialect: str) -> Expr:
     if scalar is None:
         multi = catalogue.multis.get(key.split(".")[0])
         if multi is not None and key.split(".")[0] == "emails":
-            return select(func.min(user_emails.c.value_ci)).where(
-                user_emails.c.user_id == users.c.id).correlate(users).scalar_subquery()
+            return (
+                select(func.min(user_emails.c.value_ci))
+                .where(user_emails.c.user_id == users.c.id)
+                .correlate(users)
+                .scalar_subquery()
+            )
         raise InvalidFilter(f"cannot sort by {attribute!r}", scim_type="invalidValue")
     expr = scalar.expr(dialect)
     if scalar.case_exact or scalar.lowered or scalar.type != "string":
@@ -291,7 +325,9 @@ def _split(attribute: str) -> AttrPath:
     try:
         node = ScimFilter(f"{attribute} pr").ast
     except Exception:
-        raise InvalidFilter(f"{attribute!r} is not an attribute path", scim_type="invalidValue") from None
+        raise InvalidFilter(
+            f"{attribute!r} is not an attribute path", scim_type="invalidValue"
+        ) from None
     assert isinstance(node, Present)
     return node.attr_path
 
@@ -323,8 +359,16 @@ def _to_datetime(value: Any) -> datetime:
     raise InvalidFilter(f"{value!r} is not a dateTime")
 
 
-def _compare(expr: Expr, op: CompareOperator, value: Any, type_: str, case_exact: bool,
-             nullable: bool, name: str, lowered: bool = False) -> Cond:
+def _compare(
+    expr: Expr,
+    op: CompareOperator,
+    value: Any,
+    type_: str,
+    case_exact: bool,
+    nullable: bool,
+    name: str,
+    lowered: bool = False,
+) -> Cond:
     """One comparison, never NULL: an absent value compares false, so ``not`` stays exact."""
     if value is None:
         if op is CompareOperator.eq:
@@ -393,8 +437,16 @@ class _Compiler:
                 if scalar.type == "string" and scalar.nullable:
                     return and_(expr.is_not(None), expr != "")
                 return expr.is_not(None)
-            return _compare(expr, node.op, node.value, scalar.type, scalar.case_exact,
-                            scalar.nullable, str(node.attr_path), scalar.lowered)
+            return _compare(
+                expr,
+                node.op,
+                node.value,
+                scalar.type,
+                scalar.case_exact,
+                scalar.nullable,
+                str(node.attr_path),
+                scalar.lowered,
+            )
         head, _, sub = key.partition(".")
         multi = self.catalogue.multis.get(head)
         if multi is None:
@@ -414,8 +466,9 @@ class _Compiler:
 
         return multi.exists(self.dialect, element_cond)
 
-    def _element(self, multi: Multi, sub: str, node: Comparison | Present, name: str
-                 ) -> ElementCond:
+    def _element(
+        self, multi: Multi, sub: str, node: Comparison | Present, name: str
+    ) -> ElementCond:
         if sub not in multi.subs:
             raise InvalidFilter(f"{name} cannot be used in a filter")
         type_, case_exact = multi.subs[sub]
@@ -424,12 +477,22 @@ class _Compiler:
             expr = field(_canonical_sub(sub))
             if isinstance(node, Present):
                 return expr.is_not(None)
-            return _compare(expr, node.op, node.value, type_, case_exact, True, name,
-                            lowered=multi is _EMAILS and sub == "value")
+            return _compare(
+                expr,
+                node.op,
+                node.value,
+                type_,
+                case_exact,
+                True,
+                name,
+                lowered=multi is _EMAILS and sub == "value",
+            )
 
         return element_cond
 
-    def _inner(self, node: FilterNode, multi: Multi, field: Callable[[str], Expr], parent: str) -> Cond:
+    def _inner(
+        self, node: FilterNode, multi: Multi, field: Callable[[str], Expr], parent: str
+    ) -> Cond:
         if isinstance(node, LogicalExpr):
             parts = [self._inner(t, multi, field, parent) for t in node.terms]
             return and_(*parts) if node.op is LogicalOperator.and_ else or_(*parts)

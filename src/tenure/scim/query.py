@@ -68,7 +68,9 @@ def _names(value: Any, name: str) -> list[str] | None:
 def _build(get: Mapping[str, Any]) -> ListQuery:
     start = _int(get.get("startindex"), "startIndex")
     order = get.get("sortorder")
-    if order is not None and (not isinstance(order, str) or order.lower() not in ("ascending", "descending")):
+    if order is not None and (
+        not isinstance(order, str) or order.lower() not in ("ascending", "descending")
+    ):
         raise InvalidInput("sortOrder must be 'ascending' or 'descending'")
     filt = get.get("filter")
     if filt is not None and not isinstance(filt, str):

@@ -109,7 +109,8 @@ def normalise(payload: Any, schema: ResourceSchema, *, required: tuple[str, ...]
             found = schema.lookup(attr_name, urn)
             if found is None or found[0] is None:
                 continue
-            ext, attr = found
+            ext, attr = found[0], found[1]
+            assert ext is not None
             clean = clean_value(attr, value, key)
             if clean is not None:
                 out.setdefault(ext, {})[attr.name] = clean
@@ -160,8 +161,12 @@ def manager_value(value: Any) -> Any:
     return value
 
 
-def project(resource: dict[str, Any], attributes: list[str] | None, excluded: list[str] | None,
-            schema: ResourceSchema) -> dict[str, Any]:
+def project(
+    resource: dict[str, Any],
+    attributes: list[str] | None,
+    excluded: list[str] | None,
+    schema: ResourceSchema,
+) -> dict[str, Any]:
     """Apply ``attributes`` / ``excludedAttributes`` (RFC 7644 §3.9); id and schemas stay."""
     if attributes:
         keep: dict[str, Any] = {"schemas": resource["schemas"], "id": resource["id"]}
@@ -239,5 +244,8 @@ def _drop_path(out: dict[str, Any], path: str, schema: ResourceSchema) -> None:
     elif isinstance(holder[name], dict):
         holder[name] = {k: v for k, v in holder[name].items() if k != sub}
     elif isinstance(holder[name], list):
-        holder[name] = [{k: v for k, v in item.items() if k != sub} for item in holder[name]
-                        if isinstance(item, dict)]
+        holder[name] = [
+            {k: v for k, v in item.items() if k != sub}
+            for item in holder[name]
+            if isinstance(item, dict)
+        ]

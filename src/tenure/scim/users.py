@@ -37,20 +37,27 @@ def stored_resource(user: User) -> dict[str, Any]:
 def to_resource(view: UserView, base_url: str) -> dict[str, Any]:
     """The User as returned to clients (RFC 7643 §4.1), ``meta`` and ``groups`` included."""
     user = view.user
-    resource: dict[str, Any] = {"schemas": user.profile.get("schemas") or [user_schema().core],
-                                "id": user.id}
+    resource: dict[str, Any] = {
+        "schemas": user.profile.get("schemas") or [user_schema().core],
+        "id": user.id,
+    }
     for key, value in user.profile.items():
         if key != "schemas":
             resource[key] = value
     enterprise = resource.get(ENTERPRISE_SCHEMA)
     manager = enterprise.get("manager") if isinstance(enterprise, dict) else None
-    if isinstance(enterprise, dict) and isinstance(manager, dict) and isinstance(
-            manager.get("value"), str):
+    if (
+        isinstance(enterprise, dict)
+        and isinstance(manager, dict)
+        and isinstance(manager.get("value"), str)
+    ):
         # RFC 7643 §4.3: manager.$ref is "the URI of the SCIM resource representing the
         # User's manager"; computed here from the id (the PATCH engine stores only the id),
         # so it is the same whichever form the IdP sent the manager in.
         resource[ENTERPRISE_SCHEMA] = {
-            **enterprise, "manager": {**manager, "$ref": f"{base_url}/Users/{manager['value']}"}}
+            **enterprise,
+            "manager": {**manager, "$ref": f"{base_url}/Users/{manager['value']}"},
+        }
     if "active" in user.profile:
         # Unassigned after a PATCH remove (RFC 7644 §3.5.2.2), so omitted (RFC 7643 §2.5);
         # Tenure then reads the user as active, like a POST that sends no ``active``.

@@ -114,8 +114,13 @@ def change_group(
     action: AuditAction = AuditAction.SCIM_GROUP_UPDATE,
     if_match: str | None = None,
     with_members: bool = True,
+    members_up_to: int | None = None,
 ) -> GroupView:
-    """PUT or PATCH: new attributes, then member deltas in request order."""
+    """PUT or PATCH: new attributes, then member deltas in request order.
+
+    Members are read back when ``with_members``, or when the group has at most
+    ``members_up_to`` of them (the answer to a PATCH that asked for nothing in particular).
+    """
     now = utcnow()
     with uow:
         group = uow.groups.get(group_id, lock=True)
@@ -176,7 +181,10 @@ def change_group(
             if updated.version == group.version:
                 updated = replace(updated, updated_at=now, version=group.version + 1)
                 uow.groups.touch(updated)
-        members = uow.groups.members([group.id])[group.id] if with_members else None
+        load = with_members or (
+            members_up_to is not None and uow.groups.member_count(group.id) <= members_up_to
+        )
+        members = uow.groups.members([group.id])[group.id] if load else None
         uow.commit()
     return GroupView(updated, members, unknown)
 

@@ -10,13 +10,14 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount
 
 from tenure.adapters.db.engine import make_engine
 from tenure.domain.errors import MethodNotAllowed, NotFound, TenureError
 from tenure.settings import Settings
 from tenure.web import scim_routes
+from tenure.web.admin.route import admin_error
 from tenure.web.runtime import Runtime
 
 log = logging.getLogger("tenure")
@@ -85,7 +86,3 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     return app
-
-
-def admin_error(status: int, code: str, message: str) -> Response:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)

@@ -87,9 +87,16 @@ def run(call: h.Call, body: Any) -> h.Result:
     if len(operations) > limit:
         raise PayloadTooLarge(f"a Bulk request may carry at most {limit} operations")
     fail_on = body.get("failOnErrors")
-    if fail_on is not None and (isinstance(fail_on, bool) or not isinstance(fail_on, int) or fail_on < 1):
+    if fail_on is not None and (
+        isinstance(fail_on, bool) or not isinstance(fail_on, int) or fail_on < 1
+    ):
         raise InvalidInput("failOnErrors must be a positive integer")
 
+    bulk_ids = [op.get("bulkId") for op in operations if isinstance(op, dict) and op.get("bulkId")]
+    repeated = sorted({str(b) for b in bulk_ids if bulk_ids.count(b) > 1})
+    if repeated:
+        # A reference to a bulkId used twice would be ambiguous (RFC 7644 §3.7.2).
+        raise InvalidInput(f"bulkId must be unique in a request: {', '.join(repeated)}")
     ids: dict[str, str] = {}
     results: dict[int, dict[str, Any]] = {}
     pending = list(enumerate(operations))
@@ -102,7 +109,10 @@ def run(call: h.Call, body: Any) -> h.Result:
                 break
             entry: dict[str, Any] = {}
             if isinstance(op, dict):
-                entry = {"method": op.get("method"), **({"bulkId": op["bulkId"]} if "bulkId" in op else {})}
+                entry = {
+                    "method": op.get("method"),
+                    **({"bulkId": op["bulkId"]} if "bulkId" in op else {}),
+                }
             try:
                 if not isinstance(op, dict):
                     raise InvalidSyntax("each operation must be an object")
@@ -126,10 +136,15 @@ def run(call: h.Call, body: Any) -> h.Result:
             for index, op in deferred:  # nothing resolved this pass: the references are dangling
                 errors += 1
                 results[index] = {
-                    "method": op.get("method"), "bulkId": op.get("bulkId"), "status": "409",
-                    "response": error_body(409, "bulkId reference cannot be resolved", "invalidValue"),
+                    "method": op.get("method"),
+                    "bulkId": op.get("bulkId"),
+                    "status": "409",
+                    "response": error_body(
+                        409, "bulkId reference cannot be resolved", "invalidValue"
+                    ),
                 }
             break
         pending = deferred
-    return h.Result(200, {"schemas": [BULK_RESPONSE],
-                          "Operations": [results[i] for i in sorted(results)]})
+    return h.Result(
+        200, {"schemas": [BULK_RESPONSE], "Operations": [results[i] for i in sorted(results)]}
+    )

@@ -92,14 +92,24 @@ def _list(q: ListQuery, catalogue: Catalogue, dialect: str) -> tuple[Any, list[A
 
 
 def _list_response(q: ListQuery, total: int, resources: list[dict[str, Any]]) -> Result:
-    return Result(200, {"schemas": [LIST_RESPONSE], "totalResults": total, "startIndex": q.start_index,
-                        "itemsPerPage": len(resources), "Resources": resources})
+    return Result(
+        200,
+        {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "startIndex": q.start_index,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        },
+    )
 
 
 # -- Users ---------------------------------------------------------------------------------
 
 
-def user_result(call: Call, view: user_service.UserView, status: int, q: ListQuery | None = None) -> Result:
+def user_result(
+    call: Call, view: user_service.UserView, status: int, q: ListQuery | None = None
+) -> Result:
     resource = scim_users.to_resource(view, call.base_url)
     headers = _etag_headers(resource, location=status == 201)
     if q is not None:
@@ -109,11 +119,16 @@ def user_result(call: Call, view: user_service.UserView, status: int, q: ListQue
 
 def list_users(call: Call, q: ListQuery) -> Result:
     where, order = _list(q, USERS, call.dialect)
-    offset, limit = q.page(call.runtime.settings.default_page_size, call.runtime.settings.max_results)
-    total, views = user_service.search_users(call.uow(write=False), where, order, offset, limit,
-                                             with_groups=q.wants("groups"))
-    resources = [project(scim_users.to_resource(v, call.base_url), q.attributes, q.excluded, user_schema())
-                 for v in views]
+    offset, limit = q.page(
+        call.runtime.settings.default_page_size, call.runtime.settings.max_results
+    )
+    total, views = user_service.search_users(
+        call.uow(write=False), where, order, offset, limit, with_groups=q.wants("groups")
+    )
+    resources = [
+        project(scim_users.to_resource(v, call.base_url), q.attributes, q.excluded, user_schema())
+        for v in views
+    ]
     return _list_response(q, total, resources)
 
 
@@ -130,16 +145,18 @@ def get_user(call: Call, user_id: str, q: ListQuery, if_none_match: str | None =
     return user_result(call, view, 200, q)
 
 
-def replace_user(call: Call, user_id: str, body: Any, if_match: str | None, q: ListQuery | None = None
-                 ) -> Result:
+def replace_user(
+    call: Call, user_id: str, body: Any, if_match: str | None, q: ListQuery | None = None
+) -> Result:
     # Okta sends a full PUT after a GET; an absent ``active`` must not disable anyone.
     data = scim_users.data_from_resource(body, keep_active_if_absent=True)
     view = call.run(lambda: user_service.replace_user(call.uow(), user_id, data, if_match))
     return user_result(call, view, 200, q)
 
 
-def patch_user(call: Call, user_id: str, body: Any, if_match: str | None, q: ListQuery | None = None
-               ) -> Result:
+def patch_user(
+    call: Call, user_id: str, body: Any, if_match: str | None, q: ListQuery | None = None
+) -> Result:
     operations = _check_patch_body(body)
 
     def patcher(user: Any) -> UserData:
@@ -158,8 +175,9 @@ def delete_user(call: Call, user_id: str, if_match: str | None) -> Result:
 # -- Groups --------------------------------------------------------------------------------
 
 
-def group_result(call: Call, view: group_service.GroupView, status: int, q: ListQuery | None = None
-                 ) -> Result:
+def group_result(
+    call: Call, view: group_service.GroupView, status: int, q: ListQuery | None = None
+) -> Result:
     resource = scim_groups.to_resource(view, call.base_url)
     headers = _etag_headers(resource, location=status == 201)
     if q is not None:
@@ -169,11 +187,16 @@ def group_result(call: Call, view: group_service.GroupView, status: int, q: List
 
 def list_groups(call: Call, q: ListQuery) -> Result:
     where, order = _list(q, GROUPS, call.dialect)
-    offset, limit = q.page(call.runtime.settings.default_page_size, call.runtime.settings.max_results)
-    total, views = group_service.search_groups(call.uow(write=False), where, order, offset, limit,
-                                               with_members=q.wants("members"))
-    resources = [project(scim_groups.to_resource(v, call.base_url), q.attributes, q.excluded,
-                         group_schema()) for v in views]
+    offset, limit = q.page(
+        call.runtime.settings.default_page_size, call.runtime.settings.max_results
+    )
+    total, views = group_service.search_groups(
+        call.uow(write=False), where, order, offset, limit, with_members=q.wants("members")
+    )
+    resources = [
+        project(scim_groups.to_resource(v, call.base_url), q.attributes, q.excluded, group_schema())
+        for v in views
+    ]
     return _list_response(q, total, resources)
 
 
@@ -191,30 +214,38 @@ def get_group(call: Call, group_id: str, q: ListQuery, if_none_match: str | None
     return group_result(call, view, 200, q)
 
 
-def replace_group(call: Call, group_id: str, body: Any, if_match: str | None, q: ListQuery | None = None
-                  ) -> Result:
+def replace_group(
+    call: Call, group_id: str, body: Any, if_match: str | None, q: ListQuery | None = None
+) -> Result:
     data = scim_groups.data_from_resource(body)
     members = scim_groups.member_ids(body)
 
     def build(_group: Any) -> tuple[GroupData, list[MemberDelta]]:
         return data, [MemberDelta("replace", members)]
 
-    view = call.run(lambda: group_service.change_group(
-        call.uow(), group_id, build, action=AuditAction.SCIM_GROUP_REPLACE, if_match=if_match))
+    view = call.run(
+        lambda: group_service.change_group(
+            call.uow(), group_id, build, action=AuditAction.SCIM_GROUP_REPLACE, if_match=if_match
+        )
+    )
     return group_result(call, view, 200, q)
 
 
-def patch_group(call: Call, group_id: str, body: Any, if_match: str | None, q: ListQuery | None = None
-                ) -> Result:
+def patch_group(
+    call: Call, group_id: str, body: Any, if_match: str | None, q: ListQuery | None = None
+) -> Result:
     operations = _check_patch_body(body)
     # RFC 7644 §3.5.2: PATCH answers 200 with "the entire resource ... subject to the
-    # attributes query parameter", or 204. Members are only read back when asked for, so a
-    # one-member change stays cheap on a 20k-member group: without ``attributes`` or an
-    # ``excludedAttributes=members`` the answer is 204 (what Entra ID and Okta document for
-    # group PATCH), never a 200 that silently lacks members. Bulk (q is None) only reports
-    # location and version, so it needs no members either.
-    with_members = q is not None and q.attributes is not None and q.wants("members")
-    no_content = q is not None and q.attributes is None and q.wants("members")
+    # attributes query parameter", or 204. A group of up to ``group_patch_members_max`` members
+    # answers 200 with all of them; a larger one answers 204, so a one-member change costs the
+    # same at 100 and 20 000 members (docs/decisions/0003). ``attributes`` or
+    # ``excludedAttributes`` always get a 200 shaped as asked. Bulk (q is None) only reports
+    # location and version.
+    asked = q is not None and (q.attributes is not None or q.excluded is not None)
+    with_members = asked and q is not None and q.wants("members")
+    members_up_to = (
+        call.runtime.settings.group_patch_members_max if q is not None and not asked else None
+    )
 
     def build(group: Any) -> tuple[GroupData, list[MemberDelta]]:
         view = group_service.GroupView(group)
@@ -222,10 +253,18 @@ def patch_group(call: Call, group_id: str, body: Any, if_match: str | None, q: L
         data = scim_groups.data_from_resource(plan.resource)
         return data, [MemberDelta(c.kind, list(c.ids)) for c in plan.members]
 
-    view = call.run(lambda: group_service.change_group(call.uow(), group_id, build, if_match=if_match,
-                                                       with_members=with_members))
+    view = call.run(
+        lambda: group_service.change_group(
+            call.uow(),
+            group_id,
+            build,
+            if_match=if_match,
+            with_members=with_members,
+            members_up_to=members_up_to,
+        )
+    )
     result = group_result(call, view, 200, q)
-    if no_content:
+    if members_up_to is not None and view.members is None:
         return Result(204, None, result.headers)
     return result
 
@@ -241,7 +280,9 @@ def delete_group(call: Call, group_id: str, if_match: str | None) -> Result:
 def search_all(call: Call, q: ListQuery) -> Result:
     """POST /.search over Users and Groups (RFC 7644 §3.4.3); Users come first."""
     results: list[tuple[int, list[dict[str, Any]]]] = []
-    offset, limit = q.page(call.runtime.settings.default_page_size, call.runtime.settings.max_results)
+    offset, limit = q.page(
+        call.runtime.settings.default_page_size, call.runtime.settings.max_results
+    )
     failures = 0
     error: InvalidFilter | None = None
     for catalogue in (USERS, GROUPS):
@@ -252,16 +293,48 @@ def search_all(call: Call, q: ListQuery) -> Result:
             results.append((0, []))
             continue
         if catalogue is USERS:
-            total, uviews = user_service.search_users(call.uow(write=False), where, order, offset, limit)
-            results.append((total, [project(scim_users.to_resource(v, call.base_url), q.attributes,
-                                             q.excluded, user_schema()) for v in uviews]))
+            total, uviews = user_service.search_users(
+                call.uow(write=False), where, order, offset, limit
+            )
+            results.append(
+                (
+                    total,
+                    [
+                        project(
+                            scim_users.to_resource(v, call.base_url),
+                            q.attributes,
+                            q.excluded,
+                            user_schema(),
+                        )
+                        for v in uviews
+                    ],
+                )
+            )
         else:
             group_offset = max(0, offset - results[0][0])
             group_limit = max(0, limit - len(results[0][1]))
-            total, gviews = group_service.search_groups(call.uow(write=False), where, order, group_offset,
-                                                        group_limit, with_members=q.wants("members"))
-            results.append((total, [project(scim_groups.to_resource(v, call.base_url), q.attributes,
-                                             q.excluded, group_schema()) for v in gviews]))
+            total, gviews = group_service.search_groups(
+                call.uow(write=False),
+                where,
+                order,
+                group_offset,
+                group_limit,
+                with_members=q.wants("members"),
+            )
+            results.append(
+                (
+                    total,
+                    [
+                        project(
+                            scim_groups.to_resource(v, call.base_url),
+                            q.attributes,
+                            q.excluded,
+                            group_schema(),
+                        )
+                        for v in gviews
+                    ],
+                )
+            )
     if failures == 2 and error is not None:
         raise error
     return _list_response(q, results[0][0] + results[1][0], results[0][1] + results[1][1])

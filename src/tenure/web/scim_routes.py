@@ -53,7 +53,9 @@ def _bearer(request: Request) -> str | None:
 async def _body(request: Request, runtime: Runtime) -> Any:
     raw = await request.body()
     if len(raw) > runtime.settings.max_body_bytes:
-        raise PayloadTooLarge(f"the request body is larger than {runtime.settings.max_body_bytes} bytes")
+        raise PayloadTooLarge(
+            f"the request body is larger than {runtime.settings.max_body_bytes} bytes"
+        )
     if not raw:
         return None
     try:
@@ -85,7 +87,9 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def endpoint(runtime: Runtime, handler: Handler, *, needs_body: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(
+    runtime: Runtime, handler: Handler, *, needs_body: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler: authenticate, read the body, run it off the event loop, render errors."""
 
     async def run(request: Request) -> Response:
@@ -94,7 +98,8 @@ def endpoint(runtime: Runtime, handler: Handler, *, needs_body: bool = False) ->
             length = request.headers.get("content-length")
             if length and length.isdigit() and int(length) > runtime.settings.max_body_bytes:
                 raise PayloadTooLarge(
-                    f"the request body is larger than {runtime.settings.max_body_bytes} bytes")
+                    f"the request body is larger than {runtime.settings.max_body_bytes} bytes"
+                )
             token = _bearer(request)
             if token is None:
                 raise Unauthorized("a bearer token is required")
@@ -115,8 +120,15 @@ def endpoint(runtime: Runtime, handler: Handler, *, needs_body: bool = False) ->
         except TenureError as error:
             response = error_response(error)
         except Exception:
-            log.exception("unexpected error in %s %s (request %s)", request.method, request.url.path, request_id)
-            response = scim_response(500, error_body(500, f"internal error; quote request id {request_id}"))
+            log.exception(
+                "unexpected error in %s %s (request %s)",
+                request.method,
+                request.url.path,
+                request_id,
+            )
+            response = scim_response(
+                500, error_body(500, f"internal error; quote request id {request_id}")
+            )
         response.headers["X-Request-Id"] = request_id
         return response
 
@@ -127,7 +139,9 @@ def _q(request: Request) -> Any:
     return from_params(request.query_params)
 
 
-def _public(runtime: Runtime, build: Callable[[str, Request], Any]) -> Callable[[Request], Awaitable[Response]]:
+def _public(
+    runtime: Runtime, build: Callable[[str, Request], Any]
+) -> Callable[[Request], Awaitable[Response]]:
     """Discovery endpoints: still authenticated (they describe one organisation's service)."""
 
     def handler(call: h.Call, request: Request, _body: Any) -> h.Result:
@@ -140,8 +154,13 @@ def _schemas(base: str, request: Request) -> Any:
     docs = discovery.schemas(base)
     wanted = request.path_params.get("id")
     if wanted is None:
-        return {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": len(docs),
-                "startIndex": 1, "itemsPerPage": len(docs), "Resources": docs}
+        return {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": len(docs),
+            "startIndex": 1,
+            "itemsPerPage": len(docs),
+            "Resources": docs,
+        }
     for doc in docs:
         if doc["id"] == wanted:
             return doc
@@ -152,8 +171,13 @@ def _resource_types(base: str, request: Request) -> Any:
     docs = discovery.resource_types(base)
     wanted = request.path_params.get("id")
     if wanted is None:
-        return {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": len(docs),
-                "startIndex": 1, "itemsPerPage": len(docs), "Resources": docs}
+        return {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": len(docs),
+            "startIndex": 1,
+            "itemsPerPage": len(docs),
+            "Resources": docs,
+        }
     for doc in docs:
         if doc["id"] == wanted:
             return doc
@@ -172,48 +196,128 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     ep = endpoint
 
     def spc(base: str, _r: Request) -> Any:
-        return discovery.service_provider_config(base, max_operations=s.bulk_max_operations,
-                                                 max_payload=s.max_body_bytes, max_results=s.max_results)
+        return discovery.service_provider_config(
+            base,
+            max_operations=s.bulk_max_operations,
+            max_payload=s.max_body_bytes,
+            max_results=s.max_results,
+        )
 
     ro = _read_only(runtime)
     writes = ["POST", "PUT", "PATCH", "DELETE"]
     return [
         Route("/Users", ep(runtime, lambda c, r, b: h.list_users(c, _q(r))), methods=["GET"]),
-        Route("/Users", ep(runtime, lambda c, r, b: h.create_user(c, b, _q(r)), needs_body=True), methods=["POST"]),
-        Route("/Users/.search", ep(runtime, lambda c, r, b: h.list_users(c, from_search_body(b)), needs_body=True),
-              methods=["POST"]),
-        Route("/Users/{id}", ep(runtime, lambda c, r, b: h.get_user(c, r.path_params["id"], _q(r),
-                                                                      r.headers.get("if-none-match"))),
-              methods=["GET"]),
-        Route("/Users/{id}", ep(runtime, lambda c, r, b: h.replace_user(c, r.path_params["id"], b,
-                                                                          r.headers.get("if-match"), _q(r)),
-                                needs_body=True), methods=["PUT"]),
-        Route("/Users/{id}", ep(runtime, lambda c, r, b: h.patch_user(c, r.path_params["id"], b,
-                                                                        r.headers.get("if-match"), _q(r)),
-                                needs_body=True), methods=["PATCH"]),
-        Route("/Users/{id}", ep(runtime, lambda c, r, b: h.delete_user(c, r.path_params["id"],
-                                                                         r.headers.get("if-match"))),
-              methods=["DELETE"]),
+        Route(
+            "/Users",
+            ep(runtime, lambda c, r, b: h.create_user(c, b, _q(r)), needs_body=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/Users/.search",
+            ep(runtime, lambda c, r, b: h.list_users(c, from_search_body(b)), needs_body=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/Users/{id}",
+            ep(
+                runtime,
+                lambda c, r, b: h.get_user(
+                    c, r.path_params["id"], _q(r), r.headers.get("if-none-match")
+                ),
+            ),
+            methods=["GET"],
+        ),
+        Route(
+            "/Users/{id}",
+            ep(
+                runtime,
+                lambda c, r, b: h.replace_user(
+                    c, r.path_params["id"], b, r.headers.get("if-match"), _q(r)
+                ),
+                needs_body=True,
+            ),
+            methods=["PUT"],
+        ),
+        Route(
+            "/Users/{id}",
+            ep(
+                runtime,
+                lambda c, r, b: h.patch_user(
+                    c, r.path_params["id"], b, r.headers.get("if-match"), _q(r)
+                ),
+                needs_body=True,
+            ),
+            methods=["PATCH"],
+        ),
+        Route(
+            "/Users/{id}",
+            ep(
+                runtime,
+                lambda c, r, b: h.delete_user(c, r.path_params["id"], r.headers.get("if-match")),
+            ),
+            methods=["DELETE"],
+        ),
         Route("/Groups", ep(runtime, lambda c, r, b: h.list_groups(c, _q(r))), methods=["GET"]),
-        Route("/Groups", ep(runtime, lambda c, r, b: h.create_group(c, b, _q(r)), needs_body=True),
-              methods=["POST"]),
-        Route("/Groups/.search", ep(runtime, lambda c, r, b: h.list_groups(c, from_search_body(b)),
-                                    needs_body=True), methods=["POST"]),
-        Route("/Groups/{id}", ep(runtime, lambda c, r, b: h.get_group(c, r.path_params["id"], _q(r),
-                                                                        r.headers.get("if-none-match"))),
-              methods=["GET"]),
-        Route("/Groups/{id}", ep(runtime, lambda c, r, b: h.replace_group(c, r.path_params["id"], b,
-                                                                            r.headers.get("if-match"), _q(r)),
-                                 needs_body=True), methods=["PUT"]),
-        Route("/Groups/{id}", ep(runtime, lambda c, r, b: h.patch_group(c, r.path_params["id"], b,
-                                                                          r.headers.get("if-match"), _q(r)),
-                                 needs_body=True), methods=["PATCH"]),
-        Route("/Groups/{id}", ep(runtime, lambda c, r, b: h.delete_group(c, r.path_params["id"],
-                                                                           r.headers.get("if-match"))),
-              methods=["DELETE"]),
-        Route("/.search", ep(runtime, lambda c, r, b: h.search_all(c, from_search_body(b)), needs_body=True),
-              methods=["POST"]),
-        Route("/Bulk", ep(runtime, lambda c, r, b: scim_bulk.run(c, b), needs_body=True), methods=["POST"]),
+        Route(
+            "/Groups",
+            ep(runtime, lambda c, r, b: h.create_group(c, b, _q(r)), needs_body=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/Groups/.search",
+            ep(runtime, lambda c, r, b: h.list_groups(c, from_search_body(b)), needs_body=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/Groups/{id}",
+            ep(
+                runtime,
+                lambda c, r, b: h.get_group(
+                    c, r.path_params["id"], _q(r), r.headers.get("if-none-match")
+                ),
+            ),
+            methods=["GET"],
+        ),
+        Route(
+            "/Groups/{id}",
+            ep(
+                runtime,
+                lambda c, r, b: h.replace_group(
+                    c, r.path_params["id"], b, r.headers.get("if-match"), _q(r)
+                ),
+                needs_body=True,
+            ),
+            methods=["PUT"],
+        ),
+        Route(
+            "/Groups/{id}",
+            ep(
+                runtime,
+                lambda c, r, b: h.patch_group(
+                    c, r.path_params["id"], b, r.headers.get("if-match"), _q(r)
+                ),
+                needs_body=True,
+            ),
+            methods=["PATCH"],
+        ),
+        Route(
+            "/Groups/{id}",
+            ep(
+                runtime,
+                lambda c, r, b: h.delete_group(c, r.path_params["id"], r.headers.get("if-match")),
+            ),
+            methods=["DELETE"],
+        ),
+        Route(
+            "/.search",
+            ep(runtime, lambda c, r, b: h.search_all(c, from_search_body(b)), needs_body=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/Bulk",
+            ep(runtime, lambda c, r, b: scim_bulk.run(c, b), needs_body=True),
+            methods=["POST"],
+        ),
         Route("/ServiceProviderConfig", _public(runtime, spc), methods=["GET"]),
         Route("/ServiceProviderConfig", ro, methods=writes),
         Route("/ResourceTypes", _public(runtime, _resource_types), methods=["GET"]),

@@ -12,9 +12,10 @@ from tenure.services import restore as restores
 from tenure.services.candidates import parse_moment
 from tenure.services.restore import RestoreCommand
 from tenure.web.admin.deps import Org
+from tenure.web.admin.route import AdminRoute
 from tenure.web.admin.schemas import BatchRestore, Decision, RestoreCreate, RestoreRequestCreate
 
-router = APIRouter()
+router = APIRouter(route_class=AdminRoute)
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from tenure.domain.errors import InvalidInput
 from tenure.services import directory, history, rooms
 from tenure.web.admin.deps import Org
+from tenure.web.admin.route import AdminRoute
 from tenure.web.admin.schemas import (
     AttendanceCreate,
     Deactivation,
@@ -24,7 +25,7 @@ from tenure.web.admin.schemas import (
     changes,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=AdminRoute)
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 

@@ -1,0 +1,66 @@
+"""Group PATCH answers, on SQLite and PostgreSQL (docs/decisions/0003)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from tenure.settings import Settings
+from tenure.web.app import create_app
+from tests.conftest import Tenant
+from tests.integration.scim_helpers import group_body, patch, user_body
+
+BASE = "/scim/v2"
+
+
+@pytest.fixture
+def small_limit_client(settings: Settings) -> Iterator[TestClient]:
+    limited = Settings(database_url=settings.database_url, group_patch_members_max=2)
+    with TestClient(create_app(limited)) as client:
+        yield client
+
+
+def test_a_large_group_patch_answers_204_and_a_small_one_the_whole_group(
+    small_limit_client: TestClient, tenant: Tenant
+) -> None:
+    client = small_limit_client
+    ids = [
+        client.post(f"{BASE}/Users", json=user_body(f"g{i}"), headers=tenant.scim).json()["id"]
+        for i in range(3)
+    ]
+    group = client.post(f"{BASE}/Groups", json=group_body("Sized"), headers=tenant.scim).json()
+    add = {"op": "add", "path": "members", "value": [{"value": ids[0]}, {"value": ids[1]}]}
+    small = client.patch(f"{BASE}/Groups/{group['id']}", json=patch(add), headers=tenant.scim)
+    assert small.status_code == 200
+    assert sorted(m["value"] for m in small.json()["members"]) == sorted(ids[:2])
+    more = {"op": "add", "path": "members", "value": [{"value": ids[2]}]}
+    large = client.patch(f"{BASE}/Groups/{group['id']}", json=patch(more), headers=tenant.scim)
+    assert large.status_code == 204 and large.content == b""
+    assert large.headers["etag"] == 'W/"3"'
+    asked = client.patch(
+        f"{BASE}/Groups/{group['id']}",
+        params={"attributes": "members"},
+        json=patch({"op": "replace", "path": "displayName", "value": "Sized too"}),
+        headers=tenant.scim,
+    )
+    assert asked.status_code == 200 and len(asked.json()["members"]) == 3
+    stored = client.get(f"{BASE}/Groups/{group['id']}", headers=tenant.scim).json()
+    assert len(stored["members"]) == 3 and stored["displayName"] == "Sized too"
+
+
+def test_bulk_refuses_a_bulk_id_used_twice(client: TestClient, tenant: Tenant) -> None:
+    op = {"method": "POST", "path": "/Users", "bulkId": "same", "data": user_body("twice")}
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [op, {**op, "data": user_body("twice-b")}],
+    }
+    r = client.post(f"{BASE}/Bulk", json=body, headers=tenant.scim)
+    assert r.status_code == 400 and "same" in r.json()["detail"]
+    assert (
+        client.get(f'{BASE}/Users?filter=userName sw "twice"', headers=tenant.scim).json()[
+            "totalResults"
+        ]
+        == 0
+    )
