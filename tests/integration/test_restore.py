@@ -245,3 +245,18 @@ def test_drift_lists_people_scim_does_not_manage(
     remedy = report["not_in_group"][0]["remedies"][0]
     assert client.post(remedy["path"], headers=tenant.admin).status_code == 200
     assert client.get(f"{API}/drift", headers=tenant.admin).json()["not_in_group"] == []
+
+
+def test_a_persons_timeline_covers_every_identity_they_had(
+    client: TestClient, tenant: Tenant
+) -> None:
+    b = board(client, tenant)
+    old = b.user("lee@example.com", externalId="emp-9")
+    b.add(old)
+    client.delete(f"{SCIM}/Users/{old}", headers=tenant.scim)
+    new = b.user("lee@example.com", externalId="emp-9")
+    b.add(new)
+    seen = client.get(f"{API}/users/{new}/timeline", headers=tenant.admin).json()
+    assert {i["id"] for i in seen["identities"]} == {old, new}
+    assert sorted(m["user_id"] for m in seen["memberships"]) == sorted([old, new])
+    assert [i["deleted"] for i in seen["identities"]] == [False, True]

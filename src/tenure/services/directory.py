@@ -62,6 +62,34 @@ def get_user(uow: SqlUnitOfWork, user_id: str) -> dict[str, Any]:
         return user_dict(user, uow.users.aliases([user.id])[user.id])
 
 
+def related(uow: SqlUnitOfWork, user: User) -> list[User]:
+    """This record and every other, live or deleted, that shares a userName, e-mail or
+    externalId it ever had: one person across deletions and re-creations."""
+    ids = {user.id}
+    for kind, value in uow.users.aliases([user.id])[user.id]:
+        ids.update(uow.users.ids_by_alias(kind, value))
+    found = uow.users.get_many(ids, include_deleted=True)
+    return sorted(found, key=lambda u: (u.is_deleted, u.created_at))
+
+
+def person(
+    uow: SqlUnitOfWork, user_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[MembershipView]]:
+    """A person by any of their records: the record, all their identities, every membership."""
+    with uow:
+        user = uow.users.get(user_id, include_deleted=True)
+        if user is None:
+            raise NotFound(f"user {user_id} not found")
+        people = related(uow, user)
+        aliases = uow.users.aliases([u.id for u in people])
+        views = membership_views(uow, uow.memberships.of_users([u.id for u in people]))
+        return (
+            user_dict(user, aliases[user.id]),
+            [user_dict(u, aliases[u.id]) for u in people],
+            views,
+        )
+
+
 def timeline(uow: SqlUnitOfWork, email: str) -> list[MembershipView]:
     """Every membership, in every room, of every identity this e-mail ever belonged to."""
     with uow:

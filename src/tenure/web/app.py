@@ -18,6 +18,7 @@ from tenure.domain.errors import MethodNotAllowed, NotFound, TenureError
 from tenure.settings import Settings
 from tenure.web import scim_routes
 from tenure.web.admin.route import admin_error
+from tenure.web.console.route import error_page
 from tenure.web.runtime import Runtime
 
 log = logging.getLogger("tenure")
@@ -62,6 +63,8 @@ def create_app(settings: Settings) -> FastAPI:
             error.status = exc.status_code  # type: ignore[misc]
         if request.url.path.startswith(settings.base_path):
             return scim_routes.error_response(error)
+        if not request.url.path.startswith("/api/"):
+            return error_page(request, error.status, error.detail)  # a person, in a browser
         return admin_error(error.status, error.code, error.detail)
 
     @app.exception_handler(TenureError)

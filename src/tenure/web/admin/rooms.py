@@ -183,6 +183,13 @@ def find_users(ctx: Org, email: str | None = None, userName: str | None = None) 
     return {"items": directory.find_users(ctx.uow(write=False), email, userName), "next": None}
 
 
+@router.get("/users/{user_id}/timeline", tags=["people"])
+def person_timeline(ctx: Org, user_id: str) -> dict[str, Any]:
+    """Every membership, in every room, of every identity this person had (deleted ones too)."""
+    person, identities, views = directory.person(ctx.uow(write=False), user_id)
+    return {"person": person, "identities": identities, "memberships": [v.as_dict() for v in views]}
+
+
 @router.get("/users/{user_id}", tags=["people"])
 def get_user(ctx: Org, user_id: str) -> dict[str, Any]:
     return directory.get_user(ctx.uow(write=False), user_id)

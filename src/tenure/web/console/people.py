@@ -7,14 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from tenure.services import directory, rooms
+from tenure.services import directory
 from tenure.web.console.render import render
 from tenure.web.console.route import ConsoleRoute
 from tenure.web.console.session import Acting
 from tenure.web.console.timeline import axis, bars, by_room
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-MEMBERSHIPS_PER_IDENTITY = 500
 
 
 @router.get("/people")
@@ -36,19 +35,8 @@ def current_identity(
 
 @router.get("/people/{user_id}")
 def person_page(request: Request, ctx: Acting, user_id: str) -> Response:
-    person = directory.get_user(ctx.uow(write=False), user_id)
-    email = person["emails"][0] if person["emails"] else None
-    identities = directory.find_users(ctx.uow(write=False), email, person["userName"])
-    if not any(u["id"] == person["id"] for u in identities):
-        identities.append(person)
-    # directory.timeline() covers one e-mail only; until a service answers "every membership of
-    # every identity of this person" by user id, the timeline is one read per identity.
-    memberships: list[dict[str, Any]] = []
-    for identity in identities:
-        views = rooms.list_memberships(
-            ctx.uow(write=False), user_id=identity["id"], limit=MEMBERSHIPS_PER_IDENTITY
-        )
-        memberships.extend(v.as_dict() for v in views)
+    person, identities, views = directory.person(ctx.uow(write=False), user_id)
+    memberships = [v.as_dict() for v in views]
     scale = axis(memberships)
     live = current_identity(person, identities)
     names = {u["id"]: u for u in identities}
