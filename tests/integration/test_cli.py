@@ -114,3 +114,16 @@ def test_restore_and_timeline_from_the_command_line(
     assert json.loads(done.output)["reactivated"] == old["id"]  # type: ignore[index]
     timeline = cli.invoke(main, ["memberships", tenant.slug, "--email", "jo@example.com"]).output
     assert "restored" in timeline and "superseded_by_restore" in timeline
+
+
+def test_seed_history_gives_a_membership_that_many_items(
+    cli: CliRunner, client: TestClient, tenant: Tenant
+) -> None:
+    b = board(client, tenant, "Seeded")
+    ko = b.user("ko")
+    b.add(ko)
+    membership = b.active(ko)["id"]  # type: ignore[index]
+    out = cli.invoke(main, ["seed-history", tenant.slug, "--membership", membership, "--items", "30"])
+    assert out.exit_code == 0, out.output
+    assert sum(json.loads(out.output).values()) == 30
+    assert sum(b.active(ko)["history"].values()) == 30  # type: ignore[index]

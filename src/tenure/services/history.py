@@ -204,7 +204,7 @@ def seed_history(uow: SqlUnitOfWork, membership_id: str, items: int) -> dict[str
         m = uow.memberships.get(membership_id, with_periods=False)
         if m is None:
             raise NotFound(f"membership {membership_id} not found")
-        uow.history.bulk_history(m.room_id, m.id, items, now, new_id())
+        uow.history.bulk_history(m.room_id, m.id, items, now)
         counts = uow.memberships.history_counts([m.id])[m.id]
         uow.commit()
     return counts

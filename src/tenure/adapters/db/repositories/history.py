@@ -11,6 +11,7 @@ from sqlalchemy import insert, select, update
 from tenure.adapters.db.repositories.base import TenantRepository
 from tenure.adapters.db.tables import attendance, meetings, notes, tasks
 from tenure.domain.clock import as_utc
+from tenure.domain.ids import new_id
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -187,13 +188,11 @@ class HistoryRepository(TenantRepository):
                 )
         return found
 
-    def bulk_history(
-        self, room_id: str, membership_id: str, n: int, at: datetime, prefix: str
-    ) -> None:
+    def bulk_history(self, room_id: str, membership_id: str, n: int, at: datetime) -> None:
         """Seed ``n`` history items quickly (benchmarks and demos)."""
         meeting_rows = [
             {
-                "id": f"{prefix}-m{i}",
+                "id": new_id(),
                 "org_id": self.org_id,
                 "room_id": room_id,
                 "title": f"Meeting {i}",
@@ -207,7 +206,7 @@ class HistoryRepository(TenantRepository):
             insert(attendance),
             [
                 {
-                    "id": f"{prefix}-a{i}",
+                    "id": new_id(),
                     "org_id": self.org_id,
                     "meeting_id": m["id"],
                     "membership_id": membership_id,
@@ -220,7 +219,7 @@ class HistoryRepository(TenantRepository):
             insert(notes),
             [
                 {
-                    "id": f"{prefix}-n{i}",
+                    "id": new_id(),
                     "org_id": self.org_id,
                     "meeting_id": meeting_rows[0]["id"],
                     "membership_id": membership_id,
@@ -234,7 +233,7 @@ class HistoryRepository(TenantRepository):
             insert(tasks),
             [
                 {
-                    "id": f"{prefix}-t{i}",
+                    "id": new_id(),
                     "org_id": self.org_id,
                     "room_id": room_id,
                     "title": "task",
