@@ -59,7 +59,6 @@ def create_user(uow: SqlUnitOfWork, data: UserData) -> UserView:
     """A new user; 409 ``uniqueness`` if the userName or externalId is taken."""
     now = utcnow()
     with uow:
-        _check_unique(uow, data, None)
         active = True if data.active is None else data.active
         profile = {**data.profile, "active": active}
         user = User(
@@ -158,7 +157,7 @@ def _change(
         )
         if updated.profile == user.profile and updated.user_name == user.user_name:
             return UserView(user, uow.groups.groups_of([user.id])[user.id])  # nothing changed
-        uow.users.update(updated)
+        uow.users.update(updated, previous=user)
         detail: dict[str, Any] = {}
         if changed_identity:
             detail.update(previous_userName=user.user_name, userName=updated.user_name)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.repositories.base import TenantRepository
 from tenure.adapters.db.rows import to_user
 from tenure.adapters.db.tables import user_aliases, user_emails, users
 from tenure.domain.directory import User
+from tenure.domain.errors import Uniqueness
 
 
 class UserRepository(TenantRepository):
@@ -65,22 +67,38 @@ class UserRepository(TenantRepository):
         return "userName" if row.user_name_ci == user_name.lower() else "externalId"
 
     def add(self, user: User) -> None:
-        self.conn.execute(
-            insert(users).values(
-                **self._values(user), id=user.id, org_id=self.org_id, created_at=user.created_at
+        """Insert a user; the partial unique indexes answer for uniqueness (no look-up first)."""
+        try:
+            self.conn.execute(
+                insert(users).values(
+                    **self._values(user), id=user.id, org_id=self.org_id, created_at=user.created_at
+                )
             )
-        )
+        except IntegrityError as error:
+            text = str(error.orig).lower()
+            if "user_name" in text:
+                raise Uniqueness(
+                    f"userName {user.user_name!r} is already taken in this organisation"
+                ) from None
+            if "external_id" in text:
+                raise Uniqueness(
+                    f"externalId {user.external_id!r} is already taken in this organisation"
+                ) from None
+            raise
         self._write_emails(user, replace=False)
-        self._remember(user)
 
-    def update(self, user: User) -> None:
+    def update(self, user: User, previous: User) -> None:
+        """Store the new description; the names it replaces go to the user's aliases."""
         self.conn.execute(
             update(users)
             .where(self.scoped(users), users.c.id == user.id)
             .values(**self._values(user))
         )
-        self._write_emails(user, replace=True)
-        self._remember(user)
+        if previous.emails != user.emails or previous.profile.get("emails") != user.profile.get(
+            "emails"
+        ):
+            self._write_emails(user, replace=True)
+        self._remember(previous, previous.identity_keys() - user.identity_keys())
 
     def set_active(self, user: User) -> None:
         """Persist only ``active`` and the bookkeeping; the hot path of deactivation."""
@@ -118,15 +136,28 @@ class UserRepository(TenantRepository):
         return total, [to_user(r) for r in rows]
 
     def ids_by_alias(self, kind: str, value: str) -> list[str]:
-        """Every user, deleted ones included, once known by this userName, e-mail or externalId."""
-        stmt = select(user_aliases.c.user_id).where(
+        """Every user, deleted ones included, known now or before by this userName, e-mail or
+        externalId (current values live on the user; earlier ones in ``user_aliases``)."""
+        wanted = value.lower()
+        past = select(user_aliases.c.user_id).where(
             self.scoped(user_aliases),
             user_aliases.c.kind == kind,
-            user_aliases.c.value_ci == value.lower(),
+            user_aliases.c.value_ci == wanted,
         )
-        return list(dict.fromkeys(self.conn.scalars(stmt)))
+        if kind == "email":
+            now = select(user_emails.c.user_id).where(
+                self.scoped(user_emails), user_emails.c.value_ci == wanted
+            )
+        elif kind == "userName":
+            now = select(users.c.id).where(self.scoped(users), users.c.user_name_ci == wanted)
+        else:
+            now = select(users.c.id).where(
+                self.scoped(users), func.lower(users.c.external_id) == wanted
+            )
+        return list(dict.fromkeys(self.conn.scalars(now.union(past))))
 
     def aliases(self, user_ids: Iterable[str]) -> dict[str, set[tuple[str, str]]]:
+        """Each user's names, now and before: (kind, lowercased value)."""
         ids = list(set(user_ids))
         found: dict[str, set[tuple[str, str]]] = {i: set() for i in ids}
         if not ids:
@@ -136,6 +167,8 @@ class UserRepository(TenantRepository):
         )
         for row in self.conn.execute(stmt):
             found[row.user_id].add((row.kind, row.value_ci))
+        for user in self.get_many(ids, include_deleted=True):
+            found[user.id].update((kind, value.lower()) for kind, value in user.identity_keys())
         return found
 
     def all_ids(self, *, include_deleted: bool) -> list[str]:
@@ -181,9 +214,8 @@ class UserRepository(TenantRepository):
         if rows:
             self.conn.execute(insert(user_emails), rows)
 
-    def _remember(self, user: User) -> None:
-        """Record each userName, e-mail and externalId once, so support can find them later."""
-        facts = user.identity_keys()
+    def _remember(self, user: User, facts: set[tuple[str, str]]) -> None:
+        """Keep names a user no longer has, so support can still find them by those."""
         rows = [
             {
                 "org_id": self.org_id,
