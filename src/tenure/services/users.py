@@ -234,6 +234,5 @@ def search_users(
 ) -> tuple[int, list[UserView]]:
     """A page of users matching a condition built at the SCIM edge (always tenant-scoped)."""
     with uow:
-        total, found = uow.users.search(where, order_by, offset, limit)
-        groups = uow.groups.groups_of([u.id for u in found]) if with_groups and found else {}
-        return total, [UserView(u, groups.get(u.id, [])) for u in found]
+        total, found = uow.users.search(where, order_by, offset, limit, with_groups=with_groups)
+        return total, [UserView(user, groups) for user, groups in found]

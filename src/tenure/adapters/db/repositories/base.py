@@ -35,6 +35,7 @@ class TenantRepository:
         limit: int,
         *,
         filtered: bool,
+        extra: Sequence[ColumnElement[Any]] = (),
     ) -> tuple[int, list[Any]]:
         """One page of rows and the exact total of matches.
 
@@ -44,7 +45,7 @@ class TenantRepository:
         """
         if limit > 0 and filtered:
             total_col = func.count().over().label("_total")
-            stmt = select(table, total_col).where(condition).order_by(*order_by)
+            stmt = select(table, *extra, total_col).where(condition).order_by(*order_by)
             rows = list(self.conn.execute(stmt.offset(offset).limit(limit)))
             if rows:
                 return int(rows[0]._total), rows
@@ -53,5 +54,5 @@ class TenantRepository:
         total = self.conn.scalar(select(func.count()).select_from(table).where(condition)) or 0
         if limit <= 0 or offset >= total:
             return total, []
-        stmt = select(table).where(condition).order_by(*order_by).offset(offset).limit(limit)
-        return total, list(self.conn.execute(stmt))
+        stmt = select(table, *extra).where(condition).order_by(*order_by)
+        return total, list(self.conn.execute(stmt.offset(offset).limit(limit)))

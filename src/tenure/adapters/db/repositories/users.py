@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.repositories.base import TenantRepository
 from tenure.adapters.db.rows import to_user
-from tenure.adapters.db.tables import user_aliases, user_emails, users
+from tenure.adapters.db.tables import group_members, groups, user_aliases, user_emails, users
 from tenure.domain.directory import User
 from tenure.domain.errors import Uniqueness
 
@@ -126,14 +128,34 @@ class UserRepository(TenantRepository):
         order_by: Sequence[Any],
         offset: int,
         limit: int,
-    ) -> tuple[int, list[User]]:
+        *,
+        with_groups: bool = False,
+    ) -> tuple[int, list[tuple[User, list[tuple[str, str]]]]]:
+        """A page of live users, each with its groups when asked: one statement for a look-up."""
         base = [self.scoped(users), users.c.deleted_at.is_(None)]
         if where is not None:
             base.append(where)
+        extra = [self._groups_column()] if with_groups else []
         total, rows = self.counted_page(
-            users, and_(*base), order_by, offset, limit, filtered=where is not None
+            users, and_(*base), order_by, offset, limit, filtered=where is not None, extra=extra
         )
-        return total, [to_user(r) for r in rows]
+        return total, [(to_user(r), _pairs(r._groups) if with_groups else []) for r in rows]
+
+    def _groups_column(self) -> ColumnElement[Any]:
+        """The user's groups as a JSON array of [id, displayName], aggregated in the query."""
+        pair_pg = func.json_build_array(groups.c.id, groups.c.display_name)
+        if self.conn.dialect.name == "postgresql":
+            agg = func.json_agg(aggregate_order_by(pair_pg, groups.c.display_name_ci))
+        else:
+            agg = func.json_group_array(func.json_array(groups.c.id, groups.c.display_name))
+        return (
+            select(agg)
+            .select_from(group_members.join(groups, groups.c.id == group_members.c.group_id))
+            .where(group_members.c.user_id == users.c.id, group_members.c.org_id == self.org_id)
+            .correlate(users)
+            .scalar_subquery()
+            .label("_groups")
+        )
 
     def ids_by_alias(self, kind: str, value: str) -> list[str]:
         """Every user, deleted ones included, known now or before by this userName, e-mail or
@@ -233,3 +255,11 @@ class UserRepository(TenantRepository):
             index_elements=["user_id", "kind", "value_ci"]
         )
         self.conn.execute(stmt, rows)
+
+
+def _pairs(raw: Any) -> list[tuple[str, str]]:
+    """Groups from the aggregated column: PostgreSQL hands back a list, SQLite JSON text."""
+    if raw is None:
+        return []
+    items = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+    return sorted(((str(i), str(n)) for i, n in items), key=lambda p: p[1].lower())
