@@ -30,6 +30,13 @@ class Runtime:
     def platform(self, *, write: bool = False) -> PlatformUnitOfWork:
         return PlatformUnitOfWork(self.engine, write=write)
 
+    def cached_scim_token(self, secret: str) -> tuple[bool, tuple[str, str] | None]:
+        """(known, answer) from the cache alone: no I/O, safe on the event loop."""
+        cached = self._tokens.get(secret_hash(secret))
+        if cached is not None and cached[0] > time.monotonic():
+            return True, cached[1]
+        return False, None
+
     def scim_token(self, secret: str) -> tuple[str, str] | None:
         """(token id, org id) for a live SCIM token."""
         digest = secret_hash(secret)

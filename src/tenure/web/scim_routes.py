@@ -103,17 +103,26 @@ def endpoint(
             token = _bearer(request)
             if token is None:
                 raise Unauthorized("a bearer token is required")
-            found = await run_in_threadpool(runtime.scim_token, token)
-            if found is None:
+            known, found = runtime.cached_scim_token(token)
+            if known and found is None:
                 raise Unauthorized("the bearer token is not valid")
-            token_id, org_id = found
             params = request.query_params.values()
             if "\x00" in request.url.path or any("\x00" in v for v in params):
                 raise InvalidInput(_NUL_DETAIL)
             body = await _body(request, runtime) if needs_body else None
             base = str(request.base_url).rstrip("/") + runtime.settings.base_path
-            call = h.Call(runtime, org_id, Actor("scim_token", token_id), request_id[:64], base)
-            result = await run_in_threadpool(handler, call, request, body)
+
+            def work() -> h.Result:
+                # One hop to a worker thread per request: the token look-up (on a cache
+                # miss) and the use case run there together.
+                credential = found if known else runtime.scim_token(token)
+                if credential is None:
+                    raise Unauthorized("the bearer token is not valid")
+                token_id, org_id = credential
+                actor = Actor("scim_token", token_id)
+                return handler(h.Call(runtime, org_id, actor, request_id[:64], base), request, body)
+
+            result = await run_in_threadpool(work)
             # Rendered inside the try: a body that cannot be encoded must still answer with
             # a SCIM Error, not a dropped connection.
             response = scim_response(result.status, result.body, result.headers)
