@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,26 +17,9 @@ from bench.scim import add_members, create_group, remove_member, user_payload
 from bench.servers import venv_bin
 from bench.target import Skipped, Target
 
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DB = "tenure_bench"
-
 
 class CliError(RuntimeError):
     """A ``tenure`` command failed."""
-
-
-def prepare_database(backend: str, run_dir: Path) -> str:
-    """A fresh, empty database for one backend; returns its TENURE_DATABASE_URL."""
-    if backend == "sqlite":
-        path = run_dir / "tenure.db"
-        path.unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
 
 
 def cli(db_url: str, *args: str, timeout: float = 600) -> str:
@@ -50,11 +33,15 @@ def cli(db_url: str, *args: str, timeout: float = 600) -> str:
         check=False,
     )
     if proc.returncode != 0:
-        raise CliError(
-            f"tenure {' '.join(args)} -> {proc.returncode}: "
-            f"{(proc.stderr or proc.stdout).strip()[-600:]}"
-        )
+        raise CliError(f"tenure {' '.join(args)} -> {proc.returncode}: {_gist(proc)}")
     return proc.stdout
+
+
+def _gist(proc: subprocess.CompletedProcess[str]) -> str:
+    """The line that says what went wrong: a traceback's exception line, else the last line."""
+    lines = [line.strip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
+    found = [line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b", line)]
+    return (found or lines or ["no output"])[-1][:400]
 
 
 def cli_json(db_url: str, *args: str) -> dict[str, Any]:
@@ -152,17 +139,18 @@ def _history_total(api: httpx.Client, uid: str, room_id: str, into: Result) -> i
 def restore(t: Target) -> None:
     """Workload 7: restore memberships that each carry ``history`` items, one restore per run.
 
-    Scenario per user: in the room of a group, seed history on the membership, remove and
-    re-add the user by SCIM under the org's ``fresh`` policy (a new, empty membership), then
-    restore the old one (a dry run first, timed apart).
+    Set-up per user (outside the measured window): in the room of a fresh group, seed history
+    on the membership, then remove and re-add the user by SCIM under the org's ``fresh`` policy
+    (a new, empty membership). Measured: restoring the old one (a dry run first, timed apart).
     """
     adm: Admin = t.admin
     runs, n = t.sizes.restore_runs, t.sizes.history
     size = f"{n:,} items, {runs} runs"
     scratch, dry, real = Result(), Result(), Result()
-    verified: list[int] = []
+    plan: dict[str, str] = {}  # user id -> the old membership to restore
+    where: dict[str, str] = {}
 
-    def body() -> tuple[Result, dict[str, Any], str]:
+    def setup() -> None:
         try:
             cli(adm.db_url, "seed-history", "--help")
         except CliError as exc:
@@ -176,46 +164,38 @@ def restore(t: Target) -> None:
                 for i in range(runs)
             ]
             gid = create_group(scim, f"bench-restore-{prefix}", users, scratch)
-            rooms = items(_call(api, Req("GET", "/rooms"), scratch))
-            room = next((r for r in rooms if r.get("group_id") == gid), None)
-            if room is None:
-                raise RuntimeError(f"no room with group_id {gid} in GET /api/v1/rooms")
-            room_id, old = str(room["id"]), {}
-            for uid in users:
+            for uid in users:  # fresh users in one group: their only membership is in its room
                 got = items(_call(api, Req("GET", f"/users/{uid}/memberships"), scratch))
-                mine = [m for m in got if m.get("room_id") == room_id]
-                if not mine:
-                    raise RuntimeError(f"user {uid} has no membership in room {room_id}")
-                old[uid] = str(mine[0]["id"])
-                _seed_history(adm, room_id, old[uid], n)
+                if len(got) != 1:
+                    raise RuntimeError(f"user {uid} has {len(got)} memberships, want 1: {got}")
+                where["room"], plan[uid] = str(got[0]["room_id"]), str(got[0]["id"])
+                _seed_history(adm, where["room"], plan[uid], n)
             for uid in users:  # removed, then re-added under ``fresh``: a new, empty membership
                 _call(scim, Req("PATCH", f"/Groups/{gid}", remove_member(uid)), scratch)
             _call(scim, Req("PATCH", f"/Groups/{gid}", add_members(users)), scratch)
-            for uid in users:
+
+    def body() -> tuple[Result, dict[str, Any], str]:
+        verified: list[int] = []
+        with adm.client() as api:
+            for uid, old in plan.items():
                 for dry_run, into in ((True, dry), (False, real)):
-                    timed(
-                        api,
-                        Req(
-                            "POST",
-                            "/restores",
-                            {
-                                "room_id": room_id,
-                                "user_id": uid,
-                                "membership_id": old[uid],
-                                "dry_run": dry_run,
-                                "merge": True,
-                                "reason": "bench: restore timing",
-                            },
-                        ),
-                        into,
-                    )
-                verified.append(_history_total(api, uid, room_id, scratch))
+                    req = {
+                        "room_id": where["room"],
+                        "user_id": uid,
+                        "membership_id": old,
+                        "dry_run": dry_run,
+                        "merge": True,
+                        "reason": "bench: restore timing",
+                    }
+                    timed(api, Req("POST", "/restores", req), into)
+                verified.append(_history_total(api, uid, where["room"], scratch))
         bad = [v for v in verified if v != n]
         if bad:
             real.record_error(f"after restore the active membership holds {bad[0]} items, want {n}")
-        return real, {"history_after": verified}, f"merge=true; set-up requests: {scratch.done}"
+        real.elapsed = sum(real.latencies)
+        return real, {"history_after": verified}, "merge=true; srv cpu includes the dry runs"
 
-    t.measure("restore", "7 restore membership", size, body)
+    t.measure("restore", "7 restore membership", size, body, setup)
     if dry.done:
         t.record("restore.dry_run", "7 restore (dry run)", size, dry)
 

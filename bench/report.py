@@ -32,6 +32,8 @@ class Row:
     note: str = ""
     server_cpu_pct: float | None = None
     rss_peak_mb: float | None = None
+    db_cpu_pct: float | None = None  # PostgreSQL's processes over the workload
+    other_cpu_pct: float | None = None  # everything else on the machine (other users' jobs)
 
     def get(self, name: str) -> Any:
         return (self.stats or {}).get(name)
@@ -43,6 +45,10 @@ def _fmt(value: Any, digits: int = 1) -> str:
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
 
 
 def table(rows: Iterable[Row]) -> str:
@@ -58,6 +64,8 @@ def table(rows: Iterable[Row]) -> str:
         "err",
         "srv cpu",
         "cli cpu",
+        "db cpu",
+        "other",
         "rss MB",
         "note",
     )
@@ -77,6 +85,8 @@ def table(rows: Iterable[Row]) -> str:
                 _fmt(r.get("errors")),
                 cpu,
                 f"{r.get('client_cpu_pct')}%" if r.get("client_cpu_pct") is not None else "-",
+                _pct(r.db_cpu_pct),
+                _pct(r.other_cpu_pct),
                 _fmt(r.rss_peak_mb, 0),
                 " ".join(r.note.split()),
             )

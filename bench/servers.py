@@ -77,6 +77,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
+def system_busy_seconds() -> float:
+    """CPU time all CPUs spent busy since boot (from /proc/stat), to see who else is running."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _CLK_TCK
+
+
 class Sampler(threading.Thread):
     """Samples the summed RSS of a server and its children a few times a second."""
 
@@ -218,6 +225,7 @@ def install_cleanup() -> None:
     """Stop every server at exit, and turn SIGTERM into the same unwinding as Ctrl-C."""
     atexit.register(stop_all)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
 
 
 @contextlib.contextmanager
@@ -254,8 +262,7 @@ def reference_server(log_dir: Path, token: str) -> ManagedServer:
         "127.0.0.1",
         "--port",
         str(port),
-        "--bearer-token",
-        token,
+        f"--bearer-token={token}",  # one argument, even for a token that starts with "-"
     ]
     return ManagedServer("scim2-server", argv, port=port, log_dir=log_dir)
 

@@ -20,7 +20,7 @@ class Sizes:
     single_ops: int = 30  # 4: add+remove rounds per form and group
     groups: int = 200  # 5: groups listed
     group_size: int = 200  # 5: members of each listed group (spec: 1k)
-    list_repeats: int = 20  # 5: GET /Groups repeats
+    list_repeats: int = 10  # 5: GET /Groups repeats
     sync_users: int = 5_000  # 6
     sync_groups: int = 50  # 6
     history: int = 10_000  # 7: history items on the restored membership

@@ -10,10 +10,35 @@ from typing import Any
 import httpx
 
 from bench.load import Req, Result, make_client, run_load
+from bench.pg import cpu_delta, postgres_cpu
 from bench.report import Row, progress
 from bench.scim import Population, populate
-from bench.servers import ManagedServer, ServerFailed
+from bench.servers import ManagedServer, ServerFailed, system_busy_seconds
 from bench.sizes import Sizes
+
+
+class CpuWindow:
+    """Who used the CPUs since it was made: the server, its PostgreSQL backends, everyone else.
+
+    Everyone else excludes the bench process itself (its share is ``cli cpu``); a high share
+    there means other jobs on the machine disturbed the figures.
+    """
+
+    def __init__(self, server: ManagedServer) -> None:
+        self.server = server
+        self.t0, self.own0 = time.perf_counter(), time.process_time()
+        self.server0, self.db0 = server.cpu_seconds(), postgres_cpu()
+        self.busy0 = system_busy_seconds()
+
+    def shares(self) -> tuple[float | None, float | None, float | None]:
+        wall = time.perf_counter() - self.t0
+        if wall <= 0:
+            return None, None, None
+        server = self.server.cpu_seconds() - self.server0
+        db = cpu_delta(self.db0, postgres_cpu())
+        own = time.process_time() - self.own0
+        other = max(0.0, system_busy_seconds() - self.busy0 - server - db - own)
+        return (round(100 * server / wall), round(100 * db / wall), round(100 * other / wall))
 
 
 class Skipped(Exception):
@@ -51,19 +76,27 @@ class Target:
         title: str,
         size: str,
         body: Callable[[], tuple[Result | None, dict[str, Any], str]],
+        setup: Callable[[], None] | None = None,
     ) -> Row:
-        """Run one workload, with the server's CPU and peak RSS over it; never raises on errors."""
+        """Run one workload, with the server's CPU and peak RSS over ``body``; never raises.
+
+        ``setup`` runs first, outside the CPU and RSS window; its errors end the workload too.
+        """
         assert self.server.sampler is not None
-        self.server.sampler.take_window_peak()
-        cpu0, t0 = self.server.cpu_seconds(), time.perf_counter()
+        result: Result | None = None
+        extra: dict[str, Any] = {}
+        cpu = CpuWindow(self.server)
         try:
+            if setup is not None:
+                setup()
+            self.server.sampler.take_window_peak()
+            cpu = CpuWindow(self.server)
             result, extra, note = body()
         except Skipped as exc:
-            result, extra, note = None, {}, f"skipped: {exc}"[:300]
+            note = f"skipped: {exc}"[:300]
         except (Exception, ServerFailed) as exc:
-            result, extra, note = None, {}, f"failed: {type(exc).__name__}: {exc}"[:300]
-        wall = time.perf_counter() - t0
-        cpu = self.server.cpu_seconds() - cpu0
+            note = f"failed: {type(exc).__name__}: {exc}"[:300]
+        server, db, other = cpu.shares()
         row = Row(
             key,
             title,
@@ -73,8 +106,10 @@ class Target:
             stats=result.summary() if result is not None else None,
             extra=extra,
             note=note,
-            server_cpu_pct=round(100 * cpu / wall) if wall > 0 else None,
+            server_cpu_pct=server,
             rss_peak_mb=round(self.server.sampler.take_window_peak() / 1024, 1),
+            db_cpu_pct=db,
+            other_cpu_pct=other,
         )
         _annotate(row, result)
         self.rows.append(row)
@@ -114,7 +149,7 @@ class Target:
                 self.token,
                 total,
                 self.sizes.concurrency,
-                self.sizes.budget_s * 5,
+                self.sizes.budget_s * 3,
             )
             users_s = (len(self.pop.ids) - before) / r.elapsed if r.elapsed else None
             return (

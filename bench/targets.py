@@ -43,7 +43,7 @@ def _row(
 def figure(rows: list[Row], key: str, name: str, **where: str) -> Figure:
     r = _row(rows, key, **where)
     if r is None or not r.get("requests"):
-        return Figure(None, f"{key} not measured on {where}")
+        return Figure(None, f"{key} not measured on {' '.join(where.values())}")
     if r.get("errors"):
         return Figure(None, f"{r.get('errors')} errors in {r.run} {r.title}")
     return Figure(r.get(name))
@@ -98,7 +98,7 @@ def targets(rows: list[Row]) -> tuple[list[str], list[Verdict]]:
             vs_ref, vs_top = ratio(mine, ref), ratio(mine, top)
             ratios.append(
                 f"{run} {label}: tenure/scim2-server = {vs_ref.show('{:.1f}x')}, "
-                f"tenure/ceiling = {vs_top.show('{:.0%}')}"
+                f"tenure/ceiling = {vs_top.show('{:.1%}')}"
             )
             out.append(
                 verdict(
@@ -107,7 +107,7 @@ def targets(rows: list[Row]) -> tuple[list[str], list[Verdict]]:
             )
             out.append(
                 verdict(
-                    run, f"{label} >= 25% of ceiling", vs_top, (vs_top.value or 0) >= 0.25, "{:.0%}"
+                    run, f"{label} >= 25% of ceiling", vs_top, (vs_top.value or 0) >= 0.25, "{:.1%}"
                 )
             )
         _single(rows, run, ratios, out)
@@ -128,7 +128,7 @@ def targets(rows: list[Row]) -> tuple[list[str], list[Verdict]]:
         if _row(rows, "restore", **me) is not None:
             f = figure(rows, "restore", "p50_ms", **me)
             if f.value is None and (r := _row(rows, "restore", **me)) and r.note:
-                f = Figure(None, r.note[:80])
+                f = Figure(None, r.note[:20] + " ... " + r.note[-90:])
             out.append(
                 verdict(run, "restore of history p50 < 1 s", f, (f.value or 0) < 1000, "{:.0f} ms")
             )

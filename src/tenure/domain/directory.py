@@ -63,6 +63,7 @@ class Group:
     updated_at: datetime
     version: int = 1
     deleted_at: datetime | None = None
+    member_count: int = 0
 
 
 @dataclass(slots=True)

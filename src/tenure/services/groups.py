@@ -75,7 +75,9 @@ def create_group(uow: SqlUnitOfWork, data: GroupData, member_ids: Sequence[str])
                 {"displayName": group.display_name, "room_id": room.id},
             )
         )
-        unknown = _apply(uow, group, room, [MemberDelta("add", list(member_ids))], now)
+        unknown, count = _apply(uow, group, room, [MemberDelta("add", list(member_ids))], now)
+        if count:
+            group = replace(group, member_count=uow.groups.touch(group, count))
         members = uow.groups.members([group.id])[group.id]
         uow.commit()
     return GroupView(group, members, unknown)
@@ -176,14 +178,12 @@ def change_group(
                     id=new_id(), name=updated.display_name, group_id=group.id, created_at=now
                 )
                 uow.rooms.add(room)
-            changed = _apply(uow, updated, room, deltas, now)
-            unknown = changed
+            unknown, count_delta = _apply(uow, updated, room, deltas, now)
             if updated.version == group.version:
                 updated = replace(updated, updated_at=now, version=group.version + 1)
-                uow.groups.touch(updated)
-        load = with_members or (
-            members_up_to is not None and uow.groups.member_count(group.id) <= members_up_to
-        )
+            count = uow.groups.touch(updated, count_delta)
+            updated = replace(updated, member_count=count)
+        load = with_members or (members_up_to is not None and updated.member_count <= members_up_to)
         members = uow.groups.members([group.id])[group.id] if load else None
         uow.commit()
     return GroupView(updated, members, unknown)
@@ -224,37 +224,35 @@ def delete_group(uow: SqlUnitOfWork, group_id: str, if_match: str | None = None)
 
 def _apply(
     uow: SqlUnitOfWork, group: Group, room: Room, deltas: Sequence[MemberDelta], at: datetime
-) -> list[str]:
-    """Apply member deltas; returns the member values that name no user of the organisation."""
+) -> tuple[list[str], int]:
+    """Apply member deltas in order, touching only the rows named.
+
+    Returns the member values that name no user of the organisation, and the change in the
+    member count.
+    """
     unknown: list[str] = []
     added_total: list[str] = []
     removed_total: list[str] = []
     for delta in deltas:
+        wanted = list(dict.fromkeys(delta.ids)) if delta.kind != "clear" else []
+        live = uow.users.live_active(wanted) if delta.kind != "remove" else {}
+        if delta.kind != "remove":
+            unknown.extend(v for v in wanted if v not in live)
         if delta.kind in ("replace", "clear"):
-            current = uow.groups.member_ids(group.id)
-            wanted = list(dict.fromkeys(delta.ids)) if delta.kind == "replace" else []
-            live = uow.users.live_ids(wanted)
-            unknown.extend(v for v in wanted if v not in live)
-            to_add = [u for u in wanted if u in live and u not in current]
-            to_remove = [u for u in current if u not in set(wanted)]
-        elif delta.kind == "add":
-            wanted = list(dict.fromkeys(delta.ids))
-            live = uow.users.live_ids(wanted)
-            unknown.extend(v for v in wanted if v not in live)
-            present = uow.groups.present(group.id, [u for u in wanted if u in live])
-            to_add, to_remove = [u for u in wanted if u in live and u not in present], []
+            keep = set(wanted)
+            to_remove = [u for u in uow.groups.member_ids(group.id) if u not in keep]
         else:
-            present = uow.groups.present(group.id, delta.ids)
-            to_add, to_remove = [], [u for u in dict.fromkeys(delta.ids) if u in present]
-        if to_remove:
-            uow.groups.remove_members(group.id, to_remove)
-            lifecycle.leave_room(uow, room, to_remove, EndReason.GROUP_REMOVAL, at)
-            removed_total.extend(to_remove)
-        if to_add:
-            uow.groups.add_members(group.id, to_add, at)
-            active = [u.id for u in uow.users.get_many(to_add) if u.active]
-            lifecycle.join_room(uow, room, active, at)
-            added_total.extend(to_add)
+            to_remove = wanted if delta.kind == "remove" else []
+        removed = uow.groups.remove_members(group.id, to_remove) if to_remove else []
+        if removed:
+            lifecycle.leave_room(uow, room, removed, EndReason.GROUP_REMOVAL, at)
+            removed_total.extend(removed)
+        to_add = [u for u in wanted if u in live] if delta.kind != "remove" else []
+        added = uow.groups.add_members(group.id, to_add, at) if to_add else []
+        if added:
+            # Members are recorded whatever their state; only active users get a membership.
+            lifecycle.join_room(uow, room, [u for u in added if live[u]], at)
+            added_total.extend(added)
     if unknown:
         uow.groups.record_unknown(group.id, unknown, uow.request_id, at)
         uow.audit.add(
@@ -285,4 +283,4 @@ def _apply(
                 },
             )
         )
-    return unknown
+    return unknown, len(added_total) - len(removed_total)

@@ -26,7 +26,7 @@ from tenure.domain.organisation import Organisation
 
 
 def organisation(uow: SqlUnitOfWork) -> Organisation:
-    org = uow.platform.org(uow.org_id)
+    org = uow.organisation()
     if org is None:
         raise NotFound("organisation not found")
     return org

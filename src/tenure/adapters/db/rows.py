@@ -58,6 +58,7 @@ def to_group(row: Row[Any]) -> Group:
         updated_at=as_utc(row.updated_at),
         version=row.version,
         deleted_at=_utc(row.deleted_at),
+        member_count=row.member_count,
     )
 
 

@@ -21,6 +21,7 @@ from tenure.adapters.db.repositories.rooms import RoomRepository
 from tenure.adapters.db.repositories.users import UserRepository
 from tenure.domain.audit import Actor
 from tenure.domain.errors import Conflict
+from tenure.domain.organisation import Organisation
 
 T = TypeVar("T")
 
@@ -77,6 +78,7 @@ class SqlUnitOfWork:
         self.request_id = request_id
         self.write = write
         self._committed = False
+        self._org: Organisation | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         self.conn = _connect(self.engine, self.write)
@@ -105,8 +107,15 @@ class SqlUnitOfWork:
             self.conn.close()
 
     def commit(self) -> None:
+        self.audit.flush()
         self._tx.commit()
         self._committed = True
+
+    def organisation(self) -> Organisation | None:
+        """The organisation this unit of work serves, read once."""
+        if self._org is None:
+            self._org = self.platform.org(self.org_id)
+        return self._org
 
     def savepoint(self) -> object:
         """A nested transaction, so one failed Bulk operation leaves the others intact."""
@@ -160,7 +169,7 @@ class TenantView(SqlUnitOfWork):
         self.memberships = MembershipRepository(conn, org_id)
         self.history = HistoryRepository(conn, org_id)
         self.restores = RestoreRepository(conn, org_id)
-        self.audit = AuditRepository(conn, org_id)
+        self.audit = AuditRepository(conn, org_id, buffered=False)
         self.drift = DriftRepository(conn, org_id)
         self.platform = PlatformRepository(conn)
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
 
-from tenure.adapters.db.uow import SqlUnitOfWork
+from tenure.adapters.db.uow import SqlUnitOfWork, retry_races
 from tenure.domain.audit import Actor
 from tenure.domain.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from tenure.web.runtime import Runtime
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,11 @@ class OrgContext:
 
     def uow(self, *, write: bool = True) -> SqlUnitOfWork:
         return self.runtime.uow(self.org_id, self.principal.actor, self.request_id, write=write)
+
+    def run(self, use_case: Callable[[SqlUnitOfWork], T]) -> T:
+        """Run a writing use case; if a concurrent request wins a race (a unique index, a
+        deadlock), run it again on a fresh unit of work, so it ends as a serial run would."""
+        return retry_races(lambda: use_case(self.uow()))
 
 
 def runtime(request: Request) -> Runtime:

@@ -33,7 +33,7 @@ def create_restore(ctx: Org, body: RestoreCreate) -> Any:
     if body.dry_run:
         return restores.preview(ctx.uow(write=False), cmd)
     restores.authorize(ctx.uow(write=False), ctx.principal.role)
-    return restores.restore(ctx.uow(), cmd)
+    return ctx.run(lambda uow: restores.restore(uow, cmd))
 
 
 @router.get("/restores", tags=["restore"])
@@ -51,7 +51,7 @@ def get_restore(ctx: Org, restore_id: str) -> dict[str, Any]:
 def undo_restore(ctx: Org, restore_id: str, body: Decision | None = None) -> dict[str, Any]:
     """Reverse a restore exactly, if nothing changed since (409 otherwise, saying what)."""
     restores.authorize(ctx.uow(write=False), ctx.principal.role)
-    return restores.undo(ctx.uow(), restore_id, body.reason if body else "")
+    return ctx.run(lambda uow: restores.undo(uow, restore_id, body.reason if body else ""))
 
 
 @router.post("/restores/batch", tags=["restore"])
@@ -87,8 +87,10 @@ def restore_candidates(
 
 @router.post("/restore-requests", status_code=201, tags=["restore requests"])
 def file_request(ctx: Org, body: RestoreRequestCreate) -> dict[str, Any]:
-    return requests.file_request(
-        ctx.uow(), body.email, body.room, body.removed_at, body.readded_at, body.note
+    return ctx.run(
+        lambda uow: requests.file_request(
+            uow, body.email, body.room, body.removed_at, body.readded_at, body.note
+        )
     )
 
 
@@ -116,13 +118,15 @@ def approve_request(
 ) -> dict[str, Any]:
     """Support: run the restore (the best candidate unless ``membership_id`` names one)."""
     _support_only(ctx)
-    return requests.approve(ctx.uow(), request_id, membership_id, body.reason if body else "")
+    return ctx.run(
+        lambda uow: requests.approve(uow, request_id, membership_id, body.reason if body else "")
+    )
 
 
 @router.post("/restore-requests/{request_id}/reject", tags=["restore requests"])
 def reject_request(ctx: Org, request_id: str, body: Decision) -> dict[str, Any]:
     _support_only(ctx)
-    return requests.reject(ctx.uow(), request_id, body.reason)
+    return ctx.run(lambda uow: requests.reject(uow, request_id, body.reason))
 
 
 @router.get("/drift", tags=["drift"])

@@ -45,9 +45,8 @@ def get_organisation(ctx: Org) -> dict[str, Any]:
 @router.patch("/organisation", tags=["organisation"])
 def patch_organisation(ctx: Org, body: OrganisationPatch) -> dict[str, Any]:
     """Change readd_policy, reinstate_window_days or self_service_restore."""
-    return rooms.update_organisation(
-        ctx.uow(), {k: v for k, v in changes(body).items() if v is not None}
-    )
+    settings = {k: v for k, v in changes(body).items() if v is not None}
+    return ctx.run(lambda uow: rooms.update_organisation(uow, settings))
 
 
 @router.get("/rooms", tags=["rooms"])
@@ -59,7 +58,8 @@ def list_rooms(ctx: Org, limit: Limit = 100, cursor: str | None = None) -> dict[
 def create_room(ctx: Org, body: RoomCreate) -> dict[str, Any]:
     """A room managed by hand (or linked to a group with ``group_id``)."""
     data = changes(body)
-    return rooms.create_room(ctx.uow(), data.pop("name"), data)
+    name = data.pop("name")
+    return ctx.run(lambda uow: rooms.create_room(uow, name, data))
 
 
 @router.get("/rooms/{room_id}", tags=["rooms"])
@@ -70,7 +70,7 @@ def get_room(ctx: Org, room_id: str) -> dict[str, Any]:
 @router.patch("/rooms/{room_id}", tags=["rooms"])
 def patch_room(ctx: Org, room_id: str, body: RoomPatch) -> dict[str, Any]:
     """Name, policy overrides (null = inherit the organisation's), default role, group link."""
-    return rooms.update_room(ctx.uow(), room_id, changes(body))
+    return ctx.run(lambda uow: rooms.update_room(uow, room_id, changes(body)))
 
 
 @router.get("/rooms/{room_id}/memberships", tags=["memberships"])
@@ -96,8 +96,10 @@ def room_memberships(
 @router.post("/rooms/{room_id}/memberships", status_code=201, tags=["memberships"])
 def add_membership(ctx: Org, room_id: str, body: MembershipCreate) -> dict[str, Any]:
     """Add a person to a room no group manages."""
-    return rooms.add_manual_membership(
-        ctx.uow(), room_id, body.user_id, body.role, body.permissions
+    return ctx.run(
+        lambda uow: rooms.add_manual_membership(
+            uow, room_id, body.user_id, body.role, body.permissions
+        )
     ).as_dict()
 
 
@@ -119,7 +121,7 @@ def get_membership(ctx: Org, membership_id: str) -> dict[str, Any]:
 @router.patch("/memberships/{membership_id}", tags=["memberships"])
 def patch_membership(ctx: Org, membership_id: str, body: MembershipPatch) -> dict[str, Any]:
     """Role and permissions; SCIM never resets them."""
-    return rooms.update_membership(ctx.uow(), membership_id, changes(body)).as_dict()
+    return ctx.run(lambda uow: rooms.update_membership(uow, membership_id, changes(body))).as_dict()
 
 
 @router.post("/memberships/{membership_id}/deactivate", tags=["memberships"])
@@ -127,14 +129,13 @@ def deactivate_membership(
     ctx: Org, membership_id: str, body: Deactivation | None = None
 ) -> dict[str, Any]:
     """End a membership by hand (not while its SCIM group still lists the person)."""
-    return rooms.deactivate_membership(
-        ctx.uow(), membership_id, body.reason if body else None
-    ).as_dict()
+    reason = body.reason if body else None
+    return ctx.run(lambda uow: rooms.deactivate_membership(uow, membership_id, reason)).as_dict()
 
 
 @router.post("/rooms/{room_id}/meetings", status_code=201, tags=["history"])
 def create_meeting(ctx: Org, room_id: str, body: MeetingCreate) -> dict[str, Any]:
-    return history.create_meeting(ctx.uow(), room_id, body.title, body.starts_at)
+    return ctx.run(lambda uow: history.create_meeting(uow, room_id, body.title, body.starts_at))
 
 
 @router.get("/rooms/{room_id}/meetings", tags=["history"])
@@ -149,7 +150,7 @@ def get_meeting(ctx: Org, meeting_id: str) -> dict[str, Any]:
 
 @router.post("/meetings/{meeting_id}/attendance", status_code=201, tags=["history"])
 def record_attendance(ctx: Org, meeting_id: str, body: AttendanceCreate) -> dict[str, Any]:
-    return history.record_attendance(ctx.uow(), meeting_id, body.membership_id)
+    return ctx.run(lambda uow: history.record_attendance(uow, meeting_id, body.membership_id))
 
 
 @router.get("/meetings/{meeting_id}/attendance", tags=["history"])
@@ -159,7 +160,7 @@ def list_attendance(ctx: Org, meeting_id: str) -> dict[str, Any]:
 
 @router.post("/meetings/{meeting_id}/notes", status_code=201, tags=["history"])
 def add_note(ctx: Org, meeting_id: str, body: NoteCreate) -> dict[str, Any]:
-    return history.add_note(ctx.uow(), meeting_id, body.membership_id, body.text)
+    return ctx.run(lambda uow: history.add_note(uow, meeting_id, body.membership_id, body.text))
 
 
 @router.get("/meetings/{meeting_id}/notes", tags=["history"])
@@ -169,7 +170,9 @@ def list_notes(ctx: Org, meeting_id: str) -> dict[str, Any]:
 
 @router.post("/rooms/{room_id}/tasks", status_code=201, tags=["history"])
 def create_task(ctx: Org, room_id: str, body: TaskCreate) -> dict[str, Any]:
-    return history.create_task(ctx.uow(), room_id, body.title, body.assignee_membership_id)
+    return ctx.run(
+        lambda uow: history.create_task(uow, room_id, body.title, body.assignee_membership_id)
+    )
 
 
 @router.get("/rooms/{room_id}/tasks", tags=["history"])

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from tenure.adapters.db.repositories.base import TenantRepository
 from tenure.adapters.db.tables import audit_log
@@ -14,10 +14,24 @@ from tenure.domain.audit import AuditEntry
 
 
 class AuditRepository(TenantRepository):
+    """Entries are buffered and written in one statement when the unit of work commits,
+    inside its transaction: a change and its audit trail still commit together."""
+
+    def __init__(self, conn: Connection, org_id: str, *, buffered: bool = True) -> None:
+        super().__init__(conn, org_id)
+        self.buffered = buffered
+        self._pending: list[AuditEntry] = []
+
     def add(self, entry: AuditEntry) -> None:
         self.add_many([entry])
 
     def add_many(self, entries: Sequence[AuditEntry]) -> None:
+        self._pending.extend(entries)
+        if not self.buffered:
+            self.flush()
+
+    def flush(self) -> None:
+        entries, self._pending = self._pending, []
         if not entries:
             return
         self.conn.execute(

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.repositories.base import TenantRepository
@@ -57,13 +59,19 @@ class GroupRepository(TenantRepository):
             .values(**self._values(group))
         )
 
-    def touch(self, group: Group) -> None:
-        """Bump version and lastModified after a member change."""
-        self.conn.execute(
+    def touch(self, group: Group, count_delta: int = 0) -> int:
+        """Bump version and lastModified after a member change; returns the member count."""
+        stmt = (
             update(groups)
             .where(self.scoped(groups), groups.c.id == group.id)
-            .values(version=group.version, updated_at=group.updated_at)
+            .values(
+                version=group.version,
+                updated_at=group.updated_at,
+                member_count=groups.c.member_count + count_delta,
+            )
+            .returning(groups.c.member_count)
         )
+        return int(self.conn.execute(stmt).scalar_one())
 
     def mark_deleted(self, group: Group) -> None:
         self.conn.execute(
@@ -132,29 +140,42 @@ class GroupRepository(TenantRepository):
         )
         return set(self.conn.scalars(stmt))
 
-    def add_members(self, group_id: str, user_ids: Sequence[str], at: datetime) -> None:
-        if not user_ids:
-            return
-        self.conn.execute(
-            insert(group_members),
-            [
-                {"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at}
-                for u in user_ids
-            ],
-        )
-        self._count(group_id, len(user_ids))
+    def add_members(self, group_id: str, user_ids: Sequence[str], at: datetime) -> list[str]:
+        """Insert the rows that are not there yet; returns who was actually added.
 
-    def remove_members(self, group_id: str, user_ids: Sequence[str]) -> None:
-        if not user_ids:
-            return
-        self.conn.execute(
-            delete(group_members).where(
-                self.scoped(group_members),
-                group_members.c.group_id == group_id,
-                group_members.c.user_id.in_(list(user_ids)),
+        The caller adjusts ``member_count`` (``touch``) by the number returned.
+        """
+        dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        added: list[str] = []
+        for chunk in _chunks(user_ids):
+            rows = [
+                {"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at}
+                for u in chunk
+            ]
+            stmt = (
+                dialect_insert(group_members)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
+                .returning(group_members.c.user_id)
             )
-        )
-        self._count(group_id, -len(user_ids))
+            added.extend(self.conn.scalars(stmt))
+        return added
+
+    def remove_members(self, group_id: str, user_ids: Sequence[str]) -> list[str]:
+        """Delete the rows that are there; returns who was actually removed."""
+        removed: list[str] = []
+        for chunk in _chunks(user_ids):
+            stmt = (
+                delete(group_members)
+                .where(
+                    self.scoped(group_members),
+                    group_members.c.group_id == group_id,
+                    group_members.c.user_id.in_(chunk),
+                )
+                .returning(group_members.c.user_id)
+            )
+            removed.extend(self.conn.scalars(stmt))
+        return removed
 
     def groups_of(self, user_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """Each user's groups as (group id, display name): the read-only User ``groups``."""
@@ -179,7 +200,7 @@ class GroupRepository(TenantRepository):
         )
         group_ids = list(self.conn.scalars(stmt))
         for group_id in group_ids:
-            self.remove_members(group_id, [user_id])
+            self._count(group_id, -len(self.remove_members(group_id, [user_id])))
         return group_ids
 
     def record_unknown(
@@ -236,3 +257,8 @@ class GroupRepository(TenantRepository):
             "version": group.version,
             "deleted_at": group.deleted_at,
         }
+
+
+def _chunks(ids: Sequence[str], size: int = 1000) -> list[list[str]]:
+    unique = list(dict.fromkeys(ids))
+    return [unique[i : i + size] for i in range(0, len(unique), size)]

@@ -54,7 +54,9 @@ class MembershipRepository(TenantRepository):
             memberships.c.user_id.in_(ids),
         )
         if lock:
-            stmt = self._lock(stmt)
+            # One lock order for everyone, so two requests on the same people queue up
+            # instead of deadlocking.
+            stmt = self._lock(stmt.order_by(memberships.c.id))
         for row in self.conn.execute(stmt):
             found[row.user_id].append(to_membership(row))
         return found

@@ -43,6 +43,16 @@ class UserRepository(TenantRepository):
             stmt = stmt.where(users.c.deleted_at.is_(None))
         return [to_user(r) for r in self.conn.execute(stmt)]
 
+    def live_active(self, user_ids: Iterable[str]) -> dict[str, bool]:
+        """Which of ``user_ids`` name live users of this organisation, and whether active."""
+        ids = list(set(user_ids))
+        if not ids:
+            return {}
+        stmt = select(users.c.id, users.c.active).where(
+            self.scoped(users), users.c.id.in_(ids), users.c.deleted_at.is_(None)
+        )
+        return {row.id: bool(row.active) for row in self.conn.execute(stmt)}
+
     def live_ids(self, user_ids: Iterable[str]) -> set[str]:
         """Which of ``user_ids`` name live users of this organisation."""
         ids = list(set(user_ids))

@@ -1,0 +1,85 @@
+"""The bench's own databases: a fresh one per backend, and ANALYZE when autovacuum is off.
+
+With autovacuum off (as on this kind of machine), PostgreSQL keeps the statistics of the empty
+tables while the bench loads tens of thousands of rows, and plans stay those of an empty table.
+Production runs autovacuum, so by default the bench stands in for it with a periodic ANALYZE of
+the bench database, and says so; ``--no-analyze`` measures the raw behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import psycopg
+
+from bench.servers import cpu_seconds
+
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_DSN = "postgresql://postgres@127.0.0.1:5432/{db}"
+PG_DB = "tenure_bench"
+
+
+def prepare_database(backend: str, run_dir: Path) -> str:
+    """A fresh, empty database for one backend; returns its TENURE_DATABASE_URL."""
+    if backend == "sqlite":
+        path = run_dir / "tenure.db"
+        path.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {PG_DB}")
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
+
+
+def autovacuum_on() -> bool:
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        row = conn.execute("SHOW autovacuum").fetchone()
+    return bool(row and row[0] == "on")
+
+
+class Analyzer(threading.Thread):
+    """ANALYZE the bench database every ``interval`` seconds until stopped."""
+
+    def __init__(self, interval: float = 30.0) -> None:
+        super().__init__(daemon=True, name="analyze")
+        self.interval, self.runs, self.failures = interval, 0, 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            self.analyze()
+
+    def analyze(self) -> None:
+        try:
+            with psycopg.connect(PG_DSN.format(db=PG_DB), autocommit=True) as conn:
+                conn.execute("ANALYZE")
+            self.runs += 1
+        except psycopg.Error:
+            self.failures += 1
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def postgres_cpu(database: str = "tenure_bench") -> dict[int, float]:
+    """CPU time of each PostgreSQL backend serving ``database`` (its process title names it)."""
+    found: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if Path(f"/proc/{entry}/comm").read_text().strip() != "postgres":
+                continue
+            title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if f" {database} " in title:
+            found[int(entry)] = cpu_seconds(int(entry))
+    return found
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two snapshots by the processes alive at the second one."""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())

@@ -1,0 +1,191 @@
+"""The runs of one bench: the ceiling, the reference server, and Tenure on each backend."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from bench import admin, pg, workloads
+from bench.report import Row, progress
+from bench.scim import Population
+from bench.servers import (
+    ManagedServer,
+    ServerFailed,
+    ceiling_server,
+    reference_server,
+    running,
+    tenure_server,
+)
+from bench.sizes import Sizes
+from bench.target import Target
+
+
+def _rss_row(rows: list[Row], kind: str, run: str, server: ManagedServer) -> None:
+    s = server.sampler
+    if s is None:
+        return
+    rows.append(
+        Row(
+            "rss",
+            "9 server RSS, peak",
+            kind,
+            run,
+            f"{s.processes} process(es)",
+            rss_peak_mb=round(s.peak_total_kb / 1024, 1),
+            note=f"peak {s.peak_total_kb / 1024:.0f} MB summed, largest process "
+            f"{s.peak_single_kb / 1024:.0f} MB",
+        )
+    )
+
+
+def _failed(rows: list[Row], kind: str, run: str, exc: Exception) -> None:
+    progress(f"{run}: FAILED {type(exc).__name__}: {exc}")
+    rows.append(
+        Row(
+            "failed",
+            "server run",
+            kind,
+            run,
+            "-",
+            note=f"failed: {type(exc).__name__}: {exc}"[:400],
+        )
+    )
+
+
+def run_ceiling(rows: list[Row], sizes: Sizes, log_dir: Path) -> None:
+    srv = ceiling_server(log_dir)
+    try:
+        with running(srv, "/ping"):
+            t = Target("ceiling", "ceiling", srv, srv.root_url, "", sizes, Population("x"), rows)
+            workloads.ceiling(t, sizes.ceiling_requests)
+    except (ServerFailed, OSError) as exc:
+        _failed(rows, "ceiling", "ceiling", exc)
+    finally:
+        _rss_row(rows, "ceiling", "ceiling", srv)
+
+
+def run_reference(rows: list[Row], sizes: Sizes, only: set[str], log_dir: Path) -> None:
+    token = secrets.token_hex(16)
+    srv = reference_server(log_dir, token)
+    run = "scim2-server/memory"
+    try:
+        with running(srv, "/v2/ServiceProviderConfig", {"Authorization": f"Bearer {token}"}):
+            t = Target(
+                "scim2-server",
+                run,
+                srv,
+                srv.root_url + "/v2",
+                token,
+                sizes,
+                Population("ref"),
+                rows,
+            )
+            if "create" in only:
+                workloads.create_users(t, "refc")
+            if "lookup" in only:
+                workloads.lookups(t, sizes.ref_lookup_users)
+            if "bulk_add" in only:
+                workloads.group_bulk_add(t, sizes.ref_group_members)
+            if "single" in only:
+                workloads.single_add_remove(t, sizes.small_group, sizes.ref_group_members)
+            if "listing" in only:
+                workloads.group_listing(t, sizes.groups, sizes.group_size)
+    except (ServerFailed, OSError) as exc:
+        _failed(rows, "scim2-server", run, exc)
+    finally:
+        _rss_row(rows, "scim2-server", run, srv)
+
+
+def run_tenure(
+    rows: list[Row],
+    sizes: Sizes,
+    only: set[str],
+    backend: str,
+    workers: list[int],
+    run_dir: Path,
+    analyze: bool,
+) -> None:
+    """One backend: a fresh database, then a server per worker count (see ``--workers``)."""
+    try:
+        db_url = pg.prepare_database(backend, run_dir)
+        adm = admin.provision(db_url)
+    except Exception as exc:
+        _failed(rows, "tenure", f"tenure/{backend}", exc)
+        return
+    analyzer = None
+    if backend == "postgresql" and analyze and not pg.autovacuum_on():
+        analyzer = pg.Analyzer()
+        analyzer.start()
+        progress("autovacuum is off: the bench runs ANALYZE every 30 s in its stead")
+    try:
+        _tenure_runs(rows, sizes, only, backend, workers, run_dir, db_url, adm)
+    finally:
+        if analyzer is not None:
+            analyzer.stop()
+            rows.append(
+                Row(
+                    "analyze",
+                    "ANALYZE (autovacuum off)",
+                    "tenure",
+                    f"tenure/{backend}",
+                    "every 30 s",
+                    note=f"{analyzer.runs} runs, {analyzer.failures} failed",
+                )
+            )
+
+
+def _tenure_runs(
+    rows: list[Row],
+    sizes: Sizes,
+    only: set[str],
+    backend: str,
+    workers: list[int],
+    run_dir: Path,
+    db_url: str,
+    adm: admin.Admin,
+) -> None:
+    pop = Population("p")
+    for n, w in enumerate(workers if backend == "postgresql" else workers[:1]):
+        run = f"tenure/{backend} w{w}"
+        srv = tenure_server(run_dir, f"tenure-{backend}-w{w}", db_url, w)
+        try:
+            with running(
+                srv, "/scim/v2/ServiceProviderConfig", {"Authorization": f"Bearer {adm.token}"}
+            ):
+                adm.api_url = srv.root_url + "/api/v1"
+                t = Target(
+                    "tenure",
+                    run,
+                    srv,
+                    srv.root_url + "/scim/v2",
+                    adm.token,
+                    sizes,
+                    pop,
+                    rows,
+                    admin=adm,
+                )
+                if "create" in only:
+                    workloads.create_users(t, f"c{w}")
+                if "lookup" in only:
+                    workloads.lookups(t, sizes.lookup_users)
+                if n == 0:
+                    _rest_of_tenure(t, sizes, only)
+        except (ServerFailed, OSError) as exc:
+            _failed(rows, "tenure", run, exc)
+        finally:
+            _rss_row(rows, "tenure", run, srv)
+
+
+def _rest_of_tenure(t: Target, sizes: Sizes, only: set[str]) -> None:
+    if "bulk_add" in only:
+        workloads.group_bulk_add(t, sizes.group_members)
+    if "single" in only:
+        workloads.single_add_remove(t, sizes.small_group, sizes.group_members)
+    if "listing" in only:
+        workloads.group_listing(t, sizes.groups, sizes.group_size)
+    if "sync" in only:
+        workloads.entra_sync(t, sizes.sync_users, sizes.sync_groups)
+    if "restore" in only:
+        admin.restore(t)
+    if "drift" in only:
+        admin.drift(t)
