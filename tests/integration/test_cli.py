@@ -123,7 +123,9 @@ def test_seed_history_gives_a_membership_that_many_items(
     ko = b.user("ko")
     b.add(ko)
     membership = b.active(ko)["id"]  # type: ignore[index]
-    out = cli.invoke(main, ["seed-history", tenant.slug, "--membership", membership, "--items", "30"])
+    out = cli.invoke(
+        main, ["seed-history", tenant.slug, "--membership", membership, "--items", "30"]
+    )
     assert out.exit_code == 0, out.output
     assert sum(json.loads(out.output).values()) == 30
     assert sum(b.active(ko)["history"].values()) == 30  # type: ignore[index]

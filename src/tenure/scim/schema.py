@@ -107,9 +107,9 @@ def schema_documents() -> dict[str, dict[str, Any]]:
     for model in (sm.User, sm.EnterpriseUser, sm.Group):
         doc = model.to_schema().model_dump(mode="json", exclude_none=True)
         docs[doc["id"]] = doc
-    # ``members.display`` is not in RFC 7643 §8.7.1; scim2-models adds it as readWrite, but
-    # Tenure computes it from the member (like the readOnly ``groups.display`` of §4.1.2)
-    # and ignores what a client sends, so the published schema says readOnly.
+    # ``members.display`` is not in RFC 7643 §8.7.1 (value, $ref, type); scim2-models adds it as
+    # readWrite. Tenure keeps member ids only, never stores a display a client sends, and so
+    # publishes it as readOnly: clients know not to expect it back.
     for attribute in docs[GROUP_SCHEMA]["attributes"]:
         if attribute["name"] == "members":
             for sub in attribute.get("subAttributes", []):
