@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -24,7 +25,7 @@ from tenure.domain.errors import (
 )
 from tenure.scim import discovery
 from tenure.scim.errors import error_body, from_exception
-from tenure.scim.query import from_params, from_search_body
+from tenure.scim.query import ListQuery, from_params, from_search_body
 from tenure.web import scim_bulk
 from tenure.web import scim_handlers as h
 from tenure.web.runtime import Runtime
@@ -200,6 +201,80 @@ def _read_only(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
     return endpoint(runtime, handler)
 
 
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """The handlers of one resource type; every route of it is built the same way."""
+
+    list: Callable[[h.Call, ListQuery], h.Result]
+    create: Callable[[h.Call, Any, ListQuery | None], h.Result]
+    get: Callable[[h.Call, str, ListQuery, str | None], h.Result]
+    replace: Callable[[h.Call, str, Any, str | None, ListQuery | None], h.Result]
+    patch: Callable[[h.Call, str, Any, str | None, ListQuery | None], h.Result]
+    delete: Callable[[h.Call, str, str | None], h.Result]
+
+
+USERS = Resource(
+    h.list_users, h.create_user, h.get_user, h.replace_user, h.patch_user, h.delete_user
+)
+GROUPS = Resource(
+    h.list_groups, h.create_group, h.get_group, h.replace_group, h.patch_group, h.delete_group
+)
+
+
+def _resource_routes(runtime: Runtime, path: str, res: Resource) -> list[BaseRoute]:
+    """RFC 7644 §3.2: the collection, .search on it, and one resource by id."""
+
+    def one(r: Request) -> str:
+        return str(r.path_params["id"])
+
+    def if_match(r: Request) -> str | None:
+        return r.headers.get("if-match")
+
+    return [
+        Route(path, endpoint(runtime, lambda c, r, b: res.list(c, _q(r))), methods=["GET"]),
+        Route(
+            path,
+            endpoint(runtime, lambda c, r, b: res.create(c, b, _q(r)), needs_body=True),
+            methods=["POST"],
+        ),
+        Route(
+            f"{path}/.search",
+            endpoint(runtime, lambda c, r, b: res.list(c, from_search_body(b)), needs_body=True),
+            methods=["POST"],
+        ),
+        Route(
+            f"{path}/{{id}}",
+            endpoint(
+                runtime, lambda c, r, b: res.get(c, one(r), _q(r), r.headers.get("if-none-match"))
+            ),
+            methods=["GET"],
+        ),
+        Route(
+            f"{path}/{{id}}",
+            endpoint(
+                runtime,
+                lambda c, r, b: res.replace(c, one(r), b, if_match(r), _q(r)),
+                needs_body=True,
+            ),
+            methods=["PUT"],
+        ),
+        Route(
+            f"{path}/{{id}}",
+            endpoint(
+                runtime,
+                lambda c, r, b: res.patch(c, one(r), b, if_match(r), _q(r)),
+                needs_body=True,
+            ),
+            methods=["PATCH"],
+        ),
+        Route(
+            f"{path}/{{id}}",
+            endpoint(runtime, lambda c, r, b: res.delete(c, one(r), if_match(r))),
+            methods=["DELETE"],
+        ),
+    ]
+
+
 def routes(runtime: Runtime) -> list[BaseRoute]:
     s = runtime.settings
     ep = endpoint
@@ -215,108 +290,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     ro = _read_only(runtime)
     writes = ["POST", "PUT", "PATCH", "DELETE"]
     return [
-        Route("/Users", ep(runtime, lambda c, r, b: h.list_users(c, _q(r))), methods=["GET"]),
-        Route(
-            "/Users",
-            ep(runtime, lambda c, r, b: h.create_user(c, b, _q(r)), needs_body=True),
-            methods=["POST"],
-        ),
-        Route(
-            "/Users/.search",
-            ep(runtime, lambda c, r, b: h.list_users(c, from_search_body(b)), needs_body=True),
-            methods=["POST"],
-        ),
-        Route(
-            "/Users/{id}",
-            ep(
-                runtime,
-                lambda c, r, b: h.get_user(
-                    c, r.path_params["id"], _q(r), r.headers.get("if-none-match")
-                ),
-            ),
-            methods=["GET"],
-        ),
-        Route(
-            "/Users/{id}",
-            ep(
-                runtime,
-                lambda c, r, b: h.replace_user(
-                    c, r.path_params["id"], b, r.headers.get("if-match"), _q(r)
-                ),
-                needs_body=True,
-            ),
-            methods=["PUT"],
-        ),
-        Route(
-            "/Users/{id}",
-            ep(
-                runtime,
-                lambda c, r, b: h.patch_user(
-                    c, r.path_params["id"], b, r.headers.get("if-match"), _q(r)
-                ),
-                needs_body=True,
-            ),
-            methods=["PATCH"],
-        ),
-        Route(
-            "/Users/{id}",
-            ep(
-                runtime,
-                lambda c, r, b: h.delete_user(c, r.path_params["id"], r.headers.get("if-match")),
-            ),
-            methods=["DELETE"],
-        ),
-        Route("/Groups", ep(runtime, lambda c, r, b: h.list_groups(c, _q(r))), methods=["GET"]),
-        Route(
-            "/Groups",
-            ep(runtime, lambda c, r, b: h.create_group(c, b, _q(r)), needs_body=True),
-            methods=["POST"],
-        ),
-        Route(
-            "/Groups/.search",
-            ep(runtime, lambda c, r, b: h.list_groups(c, from_search_body(b)), needs_body=True),
-            methods=["POST"],
-        ),
-        Route(
-            "/Groups/{id}",
-            ep(
-                runtime,
-                lambda c, r, b: h.get_group(
-                    c, r.path_params["id"], _q(r), r.headers.get("if-none-match")
-                ),
-            ),
-            methods=["GET"],
-        ),
-        Route(
-            "/Groups/{id}",
-            ep(
-                runtime,
-                lambda c, r, b: h.replace_group(
-                    c, r.path_params["id"], b, r.headers.get("if-match"), _q(r)
-                ),
-                needs_body=True,
-            ),
-            methods=["PUT"],
-        ),
-        Route(
-            "/Groups/{id}",
-            ep(
-                runtime,
-                lambda c, r, b: h.patch_group(
-                    c, r.path_params["id"], b, r.headers.get("if-match"), _q(r)
-                ),
-                needs_body=True,
-            ),
-            methods=["PATCH"],
-        ),
-        Route(
-            "/Groups/{id}",
-            ep(
-                runtime,
-                lambda c, r, b: h.delete_group(c, r.path_params["id"], r.headers.get("if-match")),
-            ),
-            methods=["DELETE"],
-        ),
+        *_resource_routes(runtime, "/Users", USERS),
+        *_resource_routes(runtime, "/Groups", GROUPS),
         Route(
             "/.search",
             ep(runtime, lambda c, r, b: h.search_all(c, from_search_body(b)), needs_body=True),

@@ -49,10 +49,38 @@ def _connect(engine: Engine, write: bool) -> Connection:
     return conn.execution_options(write=write)
 
 
-class SqlUnitOfWork:
-    """One transaction for one organisation; repositories are bound to it on entry."""
+class _Transaction:
+    """A connection and its transaction, rolled back on exit unless committed."""
 
     conn: Connection
+
+    def __init__(self, engine: Engine, *, write: bool) -> None:
+        self.engine = engine
+        self.write = write
+
+    def _open(self) -> None:
+        self.conn = _connect(self.engine, self.write)
+        self._tx = self.conn.begin()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+
+class SqlUnitOfWork(_Transaction):
+    """One transaction for one organisation; repositories are bound to it on entry."""
+
     users: UserRepository
     groups: GroupRepository
     rooms: RoomRepository
@@ -72,44 +100,31 @@ class SqlUnitOfWork:
         *,
         write: bool = True,
     ) -> None:
-        self.engine = engine
+        super().__init__(engine, write=write)
         self.org_id = org_id
         self.actor = actor
         self.request_id = request_id
-        self.write = write
-        self._committed = False
         self._org: Organisation | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.conn = _connect(self.engine, self.write)
-        self._tx = self.conn.begin()
-        self.users = UserRepository(self.conn, self.org_id)
-        self.groups = GroupRepository(self.conn, self.org_id)
-        self.rooms = RoomRepository(self.conn, self.org_id)
-        self.memberships = MembershipRepository(self.conn, self.org_id)
-        self.history = HistoryRepository(self.conn, self.org_id)
-        self.restores = RestoreRepository(self.conn, self.org_id)
-        self.audit = AuditRepository(self.conn, self.org_id)
-        self.drift = DriftRepository(self.conn, self.org_id)
-        self.platform = PlatformRepository(self.conn)
+        self._open()
+        self._bind(self.conn, buffered_audit=True)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if self._tx.is_active:
-                self._tx.rollback()
-        finally:
-            self.conn.close()
+    def _bind(self, conn: Connection, *, buffered_audit: bool) -> None:
+        self.users = UserRepository(conn, self.org_id)
+        self.groups = GroupRepository(conn, self.org_id)
+        self.rooms = RoomRepository(conn, self.org_id)
+        self.memberships = MembershipRepository(conn, self.org_id)
+        self.history = HistoryRepository(conn, self.org_id)
+        self.restores = RestoreRepository(conn, self.org_id)
+        self.audit = AuditRepository(conn, self.org_id, buffered=buffered_audit)
+        self.drift = DriftRepository(conn, self.org_id)
+        self.platform = PlatformRepository(conn)
 
     def commit(self) -> None:
         self.audit.flush()
-        self._tx.commit()
-        self._committed = True
+        super().commit()
 
     def organisation(self) -> Organisation | None:
         """The organisation this unit of work serves, read once."""
@@ -117,40 +132,19 @@ class SqlUnitOfWork:
             self._org = self.platform.org(self.org_id)
         return self._org
 
-    def savepoint(self) -> object:
-        """A nested transaction, so one failed Bulk operation leaves the others intact."""
-        return self.conn.begin_nested()
 
-
-class PlatformUnitOfWork:
+class PlatformUnitOfWork(_Transaction):
     """A transaction over tenants and credentials (the command line and authentication)."""
 
     platform: PlatformRepository
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
-        self.engine = engine
-        self.write = write
+        super().__init__(engine, write=write)
 
     def __enter__(self) -> PlatformUnitOfWork:
-        self.conn = _connect(self.engine, self.write)
-        self._tx = self.conn.begin()
+        self._open()
         self.platform = PlatformRepository(self.conn)
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if self._tx.is_active:
-                self._tx.rollback()
-        finally:
-            self.conn.close()
-
-    def commit(self) -> None:
-        self._tx.commit()
 
     def tenant(self, org_id: str, actor: Actor, request_id: str | None = None) -> TenantView:
         """Tenant repositories on this same transaction (for platform-level use cases)."""
@@ -158,20 +152,13 @@ class PlatformUnitOfWork:
 
 
 class TenantView(SqlUnitOfWork):
-    """Tenant repositories sharing an open connection; committing is left to the owner."""
+    """Tenant repositories sharing an open connection; committing is left to the owner, so
+    audit entries are written at once rather than buffered."""
 
     def __init__(self, conn: Connection, org_id: str, actor: Actor, request_id: str | None) -> None:
         super().__init__(conn.engine, org_id, actor, request_id)
         self.conn = conn
-        self.users = UserRepository(conn, org_id)
-        self.groups = GroupRepository(conn, org_id)
-        self.rooms = RoomRepository(conn, org_id)
-        self.memberships = MembershipRepository(conn, org_id)
-        self.history = HistoryRepository(conn, org_id)
-        self.restores = RestoreRepository(conn, org_id)
-        self.audit = AuditRepository(conn, org_id, buffered=False)
-        self.drift = DriftRepository(conn, org_id)
-        self.platform = PlatformRepository(conn)
+        self._bind(conn, buffered_audit=False)
 
 
 def is_race(error: DBAPIError) -> bool:
