@@ -120,3 +120,14 @@ def test_roles_and_permissions_are_validated() -> None:
 def test_entra_soft_delete_rename_is_recognised() -> None:
     assert entra_soft_delete_original("0123456789abcdef0123456789ABCDEFann@x.com") == "ann@x.com"
     assert entra_soft_delete_original("ann@x.com") is None
+
+
+def test_etag_preconditions_accept_weak_tags_lists_and_star() -> None:
+    from tenure.domain.errors import PreconditionFailed
+    from tenure.domain.versions import check_if_match, matches
+
+    assert matches(3, 'W/"3"') and matches(3, '"1", W/"3"') and matches(3, "*")
+    assert not matches(3, 'W/"2"') and not matches(3, None)
+    check_if_match(3, None, "user")  # no precondition sent
+    with pytest.raises(PreconditionFailed, match="user changed"):
+        check_if_match(3, 'W/"2"', "user")

@@ -11,9 +11,10 @@ from tenure.adapters.db.uow import SqlUnitOfWork
 from tenure.domain.audit import AuditAction, AuditEntry
 from tenure.domain.clock import utcnow
 from tenure.domain.directory import Group, Room
-from tenure.domain.errors import NotFound, PreconditionFailed, Uniqueness
+from tenure.domain.errors import NotFound, Uniqueness
 from tenure.domain.ids import new_id
 from tenure.domain.membership import EndReason, Status
+from tenure.domain.versions import check_if_match
 from tenure.services import lifecycle
 
 
@@ -37,14 +38,6 @@ class GroupView:
     group: Group
     members: list[tuple[str, str | None]] | None = None  # None: not loaded (excludedAttributes)
     unknown_members: list[str] = field(default_factory=list)
-
-
-def _check_version(group: Group, if_match: str | None) -> None:
-    if if_match is None or if_match.strip() == "*":
-        return
-    tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
-    if str(group.version) not in tags:
-        raise PreconditionFailed("the group changed since that version was read (If-Match)")
 
 
 def create_group(uow: SqlUnitOfWork, data: GroupData, member_ids: Sequence[str]) -> GroupView:
@@ -128,7 +121,7 @@ def change_group(
         group = uow.groups.get(group_id, lock=True)
         if group is None:
             raise NotFound(f"Group {group_id} not found")
-        _check_version(group, if_match)
+        check_if_match(group.version, if_match, "group")
         data, deltas = build(group)
         room = uow.rooms.by_group(group.id)
         updated = group
@@ -196,7 +189,7 @@ def delete_group(uow: SqlUnitOfWork, group_id: str, if_match: str | None = None)
         group = uow.groups.get(group_id, lock=True)
         if group is None:
             raise NotFound(f"Group {group_id} not found")
-        _check_version(group, if_match)
+        check_if_match(group.version, if_match, "group")
         room = uow.rooms.by_group(group.id)
         if room is not None:
             active = [

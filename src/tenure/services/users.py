@@ -10,9 +10,10 @@ from tenure.adapters.db.uow import SqlUnitOfWork
 from tenure.domain.audit import AuditAction, AuditEntry
 from tenure.domain.clock import utcnow
 from tenure.domain.directory import User, entra_soft_delete_original
-from tenure.domain.errors import NotFound, PreconditionFailed, Uniqueness
+from tenure.domain.errors import NotFound, Uniqueness
 from tenure.domain.ids import new_id
 from tenure.domain.membership import EndReason
+from tenure.domain.versions import check_if_match
 from tenure.services import lifecycle
 
 
@@ -40,19 +41,6 @@ def _check_unique(uow: SqlUnitOfWork, data: UserData, exclude: str | None) -> No
         raise Uniqueness(f"userName {data.user_name!r} is already taken in this organisation")
     if taken == "externalId":
         raise Uniqueness(f"externalId {data.external_id!r} is already taken in this organisation")
-
-
-def _check_version(user: User, if_match: str | None) -> None:
-    if (
-        if_match is not None
-        and if_match.strip() != "*"
-        and str(user.version) not in _versions(if_match)
-    ):
-        raise PreconditionFailed("the user changed since that version was read (If-Match)")
-
-
-def _versions(header: str) -> set[str]:
-    return {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",")}
 
 
 def create_user(uow: SqlUnitOfWork, data: UserData) -> UserView:
@@ -125,7 +113,7 @@ def _change(
         user = uow.users.get(user_id, lock=True)
         if user is None:
             raise NotFound(f"User {user_id} not found")
-        _check_version(user, if_match)
+        check_if_match(user.version, if_match, "user")
         data = build(user)
         was_active = user.active
         active = was_active if data.active is None else data.active
@@ -204,7 +192,7 @@ def delete_user(uow: SqlUnitOfWork, user_id: str, if_match: str | None = None) -
         user = uow.users.get(user_id, lock=True)
         if user is None:
             raise NotFound(f"User {user_id} not found")
-        _check_version(user, if_match)
+        check_if_match(user.version, if_match, "user")
         deleted = replace(user, deleted_at=now, updated_at=now, version=user.version + 1)
         uow.users.mark_deleted(deleted)
         groups = uow.groups.remove_user_everywhere(user.id)

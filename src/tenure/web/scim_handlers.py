@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tenure.adapters.db.uow import SqlUnitOfWork, retry_races
+from tenure.domain import versions
 from tenure.domain.audit import Actor, AuditAction
 from tenure.domain.errors import InvalidFilter, InvalidSyntax, NotFound
 from tenure.scim import groups as scim_groups
@@ -66,10 +67,7 @@ def _etag_headers(resource: dict[str, Any], *, location: bool = False) -> dict[s
 
 
 def _not_modified(if_none_match: str | None, version: int) -> bool:
-    if not if_none_match:
-        return False
-    tags = {t.strip().removeprefix("W/").strip('"') for t in if_none_match.split(",")}
-    return "*" in tags or str(version) in tags
+    return bool(if_none_match) and versions.matches(version, if_none_match)
 
 
 def _check_patch_body(body: Any) -> list[Any]:

@@ -160,8 +160,8 @@ def _public(
     return endpoint(runtime, handler)
 
 
-def _schemas(base: str, request: Request) -> Any:
-    docs = discovery.schemas(base)
+def _listed(docs: list[dict[str, Any]], request: Request, path: str) -> Any:
+    """A discovery collection (a ListResponse), or one document of it by id."""
     wanted = request.path_params.get("id")
     if wanted is None:
         return {
@@ -174,24 +174,15 @@ def _schemas(base: str, request: Request) -> Any:
     for doc in docs:
         if doc["id"] == wanted:
             return doc
-    raise h.not_found(f"/Schemas/{wanted}")
+    raise h.not_found(f"{path}/{wanted}")
+
+
+def _schemas(base: str, request: Request) -> Any:
+    return _listed(discovery.schemas(base), request, "/Schemas")
 
 
 def _resource_types(base: str, request: Request) -> Any:
-    docs = discovery.resource_types(base)
-    wanted = request.path_params.get("id")
-    if wanted is None:
-        return {
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-            "totalResults": len(docs),
-            "startIndex": 1,
-            "itemsPerPage": len(docs),
-            "Resources": docs,
-        }
-    for doc in docs:
-        if doc["id"] == wanted:
-            return doc
-    raise h.not_found(f"/ResourceTypes/{wanted}")
+    return _listed(discovery.resource_types(base), request, "/ResourceTypes")
 
 
 def _read_only(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
