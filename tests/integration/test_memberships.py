@@ -165,3 +165,8 @@ def test_nul_characters_are_a_clear_400_on_every_database(
         assert r.json()["error"]["code"] == "invalid_input"
     r = client.post(f"{API}/rooms", headers=tenant.admin, json={"name": "a\u0000b"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_health_check_answers_without_credentials(client: TestClient) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}

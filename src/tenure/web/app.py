@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 
 from tenure.adapters.db.engine import make_engine
@@ -50,6 +50,17 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(admin_router.build(runtime))
     app.include_router(console_router.build(runtime))
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> Response:
+        """For load balancers: 200 when the database answers, 503 when it does not."""
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except Exception:
+            log.exception("health check: the database does not answer")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
