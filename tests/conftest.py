@@ -28,6 +28,9 @@ PG_URL = os.environ.get(
     "TENURE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tenure_test"
 )
 BACKENDS = ["sqlite", "postgresql"]
+# Databases are named per test run, so two runs on one machine never drop each other's.
+RUN = os.getpid()
+_CREATED: list[str] = []
 
 
 def fresh_postgres(url: str) -> str:
@@ -44,7 +47,22 @@ def fresh_postgres(url: str) -> str:
             f"PostgreSQL is required for the storage tests and is unreachable at {url}: {error}",
             pytrace=False,
         )
+    _CREATED.append(url)
     return url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this run's PostgreSQL databases (servers are stopped by then)."""
+    for url in _CREATED:
+        parsed = make_url(url)
+        admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+        try:
+            with psycopg.connect(
+                admin.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+            ) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        except psycopg.Error:
+            pass  # left behind for inspection; the next run of this name starts fresh anyway
 
 
 def database_for(backend: str, folder: Path, name: str) -> str:
@@ -52,7 +70,7 @@ def database_for(backend: str, folder: Path, name: str) -> str:
         return f"sqlite:///{folder / (name + '.db')}"
     return fresh_postgres(
         make_url(PG_URL)
-        .set(database=f"{make_url(PG_URL).database}_{name}")
+        .set(database=f"{make_url(PG_URL).database}_{name}_{RUN}")
         .render_as_string(hide_password=False)
     )
 

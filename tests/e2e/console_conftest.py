@@ -20,15 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
+
+from tests.conftest import database_for
 
 TENURE = str(Path(sys.executable).parent / "tenure")
-PG_URL = os.environ.get(
-    "TENURE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tenure_test"
-)
-PG_DATABASE = "tenure_test_console"
 BACKENDS = ("sqlite", "postgresql")
 STARTUP_DEADLINE_SECONDS = 60.0  # a start-up timeout, not an assertion on speed
 CHROMIUM_ARGS = [
@@ -82,21 +78,8 @@ def cli(database_url: str, *commands: tuple[str, ...]) -> list[Any]:
 
 
 def fresh_postgres() -> str:
-    """Drop and re-create the console test database; fail (never skip) if PostgreSQL is absent."""
-    url = make_url(PG_URL).set(database=PG_DATABASE)
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    except psycopg.OperationalError as error:
-        pytest.fail(
-            f"PostgreSQL is required for the console test and is unreachable: {error}",
-            pytrace=False,
-        )
-    return url.render_as_string(hide_password=False)
+    """A fresh console test database for this run; fails (never skips) without PostgreSQL."""
+    return database_for("postgresql", Path("."), "console")
 
 
 def free_port() -> int:
