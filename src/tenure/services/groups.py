@@ -118,12 +118,13 @@ def change_group(
     """
     now = utcnow()
     with uow:
-        group = uow.groups.get(group_id, lock=True)
-        if group is None:
+        found = uow.groups.for_change(group_id)
+        if found is None:
             raise NotFound(f"Group {group_id} not found")
+        group, room, org = found
+        uow.remember_organisation(org)
         check_if_match(group.version, if_match, "group")
         data, deltas = build(group)
-        room = uow.rooms.by_group(group.id)
         updated = group
         if (data.display_name, data.external_id, data.profile) != (
             group.display_name,

@@ -126,6 +126,11 @@ class SqlUnitOfWork(_Transaction):
         self.audit.flush()
         super().commit()
 
+    def remember_organisation(self, org: Organisation) -> None:
+        """Keep an organisation read along with something else (saves its own query)."""
+        if org.id == self.org_id:
+            self._org = org
+
     def organisation(self) -> Organisation | None:
         """The organisation this unit of work serves, read once."""
         if self._org is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
@@ -12,9 +13,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.repositories.base import TenantRepository
-from tenure.adapters.db.rows import to_group
-from tenure.adapters.db.tables import group_members, groups, unknown_members, users
-from tenure.domain.directory import Group
+from tenure.adapters.db.rows import to_group, to_org, to_room
+from tenure.adapters.db.tables import (
+    group_members,
+    groups,
+    organisations,
+    rooms,
+    unknown_members,
+    users,
+)
+from tenure.domain.directory import Group, Room
+from tenure.domain.organisation import Organisation
 
 
 class GroupRepository(TenantRepository):
@@ -30,6 +39,32 @@ class GroupRepository(TenantRepository):
             stmt = self._lock(stmt)
         row = self.conn.execute(stmt).first()
         return to_group(row) if row else None
+
+    def for_change(self, group_id: str) -> tuple[Group, Room | None, Organisation] | None:
+        """The group (locked), its room and its organisation, in one statement: what every
+        member change needs first."""
+        room_cols = [c.label(f"r_{c.name}") for c in rooms.c]
+        org_cols = [c.label(f"o_{c.name}") for c in organisations.c]
+        stmt = (
+            select(groups, *room_cols, *org_cols)
+            .select_from(
+                groups.outerjoin(rooms, rooms.c.group_id == groups.c.id).join(
+                    organisations, organisations.c.id == groups.c.org_id
+                )
+            )
+            .where(self.scoped(groups), groups.c.id == group_id, groups.c.deleted_at.is_(None))
+        )
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(of=groups)
+        row = self.conn.execute(stmt).first()
+        if row is None:
+            return None
+        values = row._mapping
+        room = None
+        if values["r_id"] is not None:
+            room = to_room(SimpleNamespace(**{c.name: values[f"r_{c.name}"] for c in rooms.c}))  # type: ignore[arg-type]
+        org = to_org(SimpleNamespace(**{c.name: values[f"o_{c.name}"] for c in organisations.c}))  # type: ignore[arg-type]
+        return to_group(row), room, org
 
     def name_taken(self, display_name: str, exclude_id: str | None) -> bool:
         stmt = select(groups.c.id).where(
