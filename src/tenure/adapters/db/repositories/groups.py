@@ -153,10 +153,6 @@ class GroupRepository(TenantRepository):
             found[row.group_id].append((row.id, row.display_name or row.user_name))
         return found
 
-    def member_count(self, group_id: str) -> int:
-        stmt = select(groups.c.member_count).where(self.scoped(groups), groups.c.id == group_id)
-        return int(self.conn.scalar(stmt) or 0)
-
     def member_ids(self, group_id: str) -> set[str]:
         stmt = select(group_members.c.user_id).where(
             self.scoped(group_members), group_members.c.group_id == group_id

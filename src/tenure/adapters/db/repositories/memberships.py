@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from tenure.adapters.db.repositories.base import TenantRepository
 from tenure.adapters.db.rows import to_membership, to_period
@@ -15,7 +15,6 @@ from tenure.adapters.db.tables import (
     membership_periods,
     memberships,
     notes,
-    rooms,
     tasks,
 )
 from tenure.domain.membership import Membership, Period
@@ -241,21 +240,6 @@ class MembershipRepository(TenantRepository):
             .group_by(memberships.c.room_id)
         )
         return {room_id: int(n) for room_id, n in self.conn.execute(stmt)}
-
-    def active_in_linked_rooms(self) -> list[dict[str, Any]]:
-        stmt = (
-            select(
-                memberships.c.id,
-                memberships.c.user_id,
-                memberships.c.room_id,
-                memberships.c.source,
-                rooms.c.group_id,
-                rooms.c.name,
-            )
-            .join(rooms, and_(rooms.c.id == memberships.c.room_id, rooms.c.group_id.is_not(None)))
-            .where(self.scoped(memberships), memberships.c.status == "active")
-        )
-        return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
     # -- internals -----------------------------------------------------------------------
 

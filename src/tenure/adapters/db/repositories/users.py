@@ -53,16 +53,6 @@ class UserRepository(TenantRepository):
         )
         return {row.id: bool(row.active) for row in self.conn.execute(stmt)}
 
-    def live_ids(self, user_ids: Iterable[str]) -> set[str]:
-        """Which of ``user_ids`` name live users of this organisation."""
-        ids = list(set(user_ids))
-        if not ids:
-            return set()
-        stmt = select(users.c.id).where(
-            self.scoped(users), users.c.id.in_(ids), users.c.deleted_at.is_(None)
-        )
-        return set(self.conn.scalars(stmt))
-
     def taken(self, user_name: str, external_id: str | None, exclude_id: str | None) -> str | None:
         """The attribute another live user already holds, if any (RFC 7643 §4.1 uniqueness)."""
         clauses = [users.c.user_name_ci == user_name.lower()]
@@ -202,12 +192,6 @@ class UserRepository(TenantRepository):
         for user in self.get_many(ids, include_deleted=True):
             found[user.id].update((kind, value.lower()) for kind, value in user.identity_keys())
         return found
-
-    def all_ids(self, *, include_deleted: bool) -> list[str]:
-        stmt = select(users.c.id).where(self.scoped(users))
-        if not include_deleted:
-            stmt = stmt.where(users.c.deleted_at.is_(None))
-        return list(self.conn.scalars(stmt))
 
     # -- internals -----------------------------------------------------------------------
 
