@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -9,9 +10,14 @@ from starlette.responses import Response
 
 from tenure.domain.audit import AuditAction
 from tenure.services import directory
-from tenure.web.console.render import render
+from tenure.web.console.render import parse_moment, render
 from tenure.web.console.route import ConsoleRoute
 from tenure.web.console.session import Acting
+
+
+def _day_after(moment: datetime | None) -> datetime | None:
+    return moment + timedelta(days=1) if moment else None
+
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 50
@@ -24,21 +30,29 @@ def audit_page(
     action: str | None = None,
     resource_id: str | None = None,
     request_id: str | None = None,
+    actor: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
     cursor: str | None = None,
 ) -> Response:
-    filters = {
-        k: v.strip()
-        for k, v in (("action", action), ("resource_id", resource_id), ("request_id", request_id))
-        if v and v.strip()
-    }
+    given = (
+        ("action", action),
+        ("resource_id", resource_id),
+        ("request_id", request_id),
+        ("actor", actor),
+        ("since", since),
+        ("until", until),
+    )
+    filters = {k: v.strip() for k, v in given if v and v.strip()}
     items, nxt = directory.audit_page(
         ctx.uow(write=False),
         action=filters.get("action"),
         resource_id=filters.get("resource_id"),
-        actor=None,
+        actor=filters.get("actor"),
         request_id=filters.get("request_id"),
-        since=None,
-        until=None,
+        # A date (from the date picker) reads as midnight UTC; ``until`` includes its day.
+        since=parse_moment(filters.get("since")),
+        until=_day_after(parse_moment(filters.get("until"))),
         cursor=cursor,
         limit=PAGE,
     )
