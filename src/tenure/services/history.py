@@ -13,6 +13,17 @@ from tenure.domain.ids import new_id
 from tenure.services.views import iso
 
 
+def _audit(
+    uow: SqlUnitOfWork,
+    action: AuditAction,
+    kind: str,
+    item_id: str,
+    at: datetime,
+    detail: dict[str, Any],
+) -> None:
+    uow.audit.add(AuditEntry(action, uow.actor, kind, item_id, uow.request_id, at, detail))
+
+
 def _text(value: Any, name: str, limit: int = 512) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{name} must be a non-empty string")
@@ -56,16 +67,13 @@ def create_meeting(uow: SqlUnitOfWork, room_id: str, title: Any, starts_at: Any)
         _room_exists(uow, room_id)
         meeting_id = new_id()
         uow.history.add_meeting(meeting_id, room_id, title, start, now)
-        uow.audit.add(
-            AuditEntry(
-                AuditAction.ADMIN_MEETING_CREATE,
-                uow.actor,
-                "Meeting",
-                meeting_id,
-                uow.request_id,
-                now,
-                {"room_id": room_id, "title": title},
-            )
+        _audit(
+            uow,
+            AuditAction.ADMIN_MEETING_CREATE,
+            "Meeting",
+            meeting_id,
+            now,
+            {"room_id": room_id, "title": title},
         )
         meeting = uow.history.meeting(meeting_id)
         uow.commit()
@@ -103,16 +111,13 @@ def record_attendance(uow: SqlUnitOfWork, meeting_id: str, membership_id: Any) -
             raise Conflict("attendance is already recorded for this membership")
         row_id = new_id()
         uow.history.add_attendance(row_id, meeting_id, mid, now)
-        uow.audit.add(
-            AuditEntry(
-                AuditAction.ADMIN_ATTENDANCE_RECORD,
-                uow.actor,
-                "Attendance",
-                row_id,
-                uow.request_id,
-                now,
-                {"meeting_id": meeting_id, "membership_id": mid},
-            )
+        _audit(
+            uow,
+            AuditAction.ADMIN_ATTENDANCE_RECORD,
+            "Attendance",
+            row_id,
+            now,
+            {"meeting_id": meeting_id, "membership_id": mid},
         )
         uow.commit()
     return {"id": row_id, "meeting_id": meeting_id, "membership_id": mid, "recorded_at": iso(now)}
@@ -132,16 +137,13 @@ def add_note(uow: SqlUnitOfWork, meeting_id: str, membership_id: Any, text: Any)
         mid = _membership_in(uow, membership_id, meeting["room_id"])
         note_id = new_id()
         uow.history.add_note(note_id, meeting_id, mid, body, now)
-        uow.audit.add(
-            AuditEntry(
-                AuditAction.ADMIN_NOTE_CREATE,
-                uow.actor,
-                "Note",
-                note_id,
-                uow.request_id,
-                now,
-                {"meeting_id": meeting_id, "membership_id": mid},
-            )
+        _audit(
+            uow,
+            AuditAction.ADMIN_NOTE_CREATE,
+            "Note",
+            note_id,
+            now,
+            {"meeting_id": meeting_id, "membership_id": mid},
         )
         uow.commit()
     return {
@@ -167,16 +169,13 @@ def create_task(uow: SqlUnitOfWork, room_id: str, title: Any, assignee: Any) -> 
         mid = _membership_in(uow, assignee, room_id) if assignee is not None else None
         task_id = new_id()
         uow.history.add_task(task_id, room_id, title, mid, now)
-        uow.audit.add(
-            AuditEntry(
-                AuditAction.ADMIN_TASK_CREATE,
-                uow.actor,
-                "Task",
-                task_id,
-                uow.request_id,
-                now,
-                {"room_id": room_id, "assignee_membership_id": mid},
-            )
+        _audit(
+            uow,
+            AuditAction.ADMIN_TASK_CREATE,
+            "Task",
+            task_id,
+            now,
+            {"room_id": room_id, "assignee_membership_id": mid},
         )
         uow.commit()
     return {

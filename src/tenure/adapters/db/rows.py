@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
@@ -100,3 +101,13 @@ def to_period(row: Row[Any]) -> Period:
         end_reason=row.end_reason,
         ended_by=row.ended_by,
     )
+
+
+def plain(row: Row[Any]) -> dict[str, Any]:
+    """A row as a dict for the edges: no tenant column, datetimes in UTC."""
+    data = dict(row._mapping)
+    data.pop("org_id", None)
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            data[key] = as_utc(value)
+    return data

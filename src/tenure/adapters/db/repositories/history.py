@@ -9,18 +9,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from tenure.adapters.db.repositories.base import TenantRepository
+from tenure.adapters.db.rows import plain
 from tenure.adapters.db.tables import attendance, meetings, notes, tasks
-from tenure.domain.clock import as_utc
 from tenure.domain.ids import new_id
-
-
-def _row(r: Any) -> dict[str, Any]:
-    data = dict(r._mapping)
-    data.pop("org_id", None)
-    for key, value in data.items():
-        if isinstance(value, datetime):
-            data[key] = as_utc(value)
-    return data
 
 
 class HistoryRepository(TenantRepository):
@@ -44,11 +35,11 @@ class HistoryRepository(TenantRepository):
         row = self.conn.execute(
             select(meetings).where(self.scoped(meetings), meetings.c.id == meeting_id)
         ).first()
-        return _row(row) if row else None
+        return plain(row) if row else None
 
     def meetings_of_room(self, room_id: str) -> list[dict[str, Any]]:
         stmt = select(meetings).where(self.scoped(meetings), meetings.c.room_id == room_id)
-        return [_row(r) for r in self.conn.execute(stmt.order_by(meetings.c.starts_at))]
+        return [plain(r) for r in self.conn.execute(stmt.order_by(meetings.c.starts_at))]
 
     def attended(self, meeting_id: str, membership_id: str) -> bool:
         stmt = select(attendance.c.id).where(
@@ -75,7 +66,7 @@ class HistoryRepository(TenantRepository):
         stmt = select(attendance).where(
             self.scoped(attendance), attendance.c.meeting_id == meeting_id
         )
-        return [_row(r) for r in self.conn.execute(stmt.order_by(attendance.c.recorded_at))]
+        return [plain(r) for r in self.conn.execute(stmt.order_by(attendance.c.recorded_at))]
 
     def add_note(
         self, note_id: str, meeting_id: str, membership_id: str, text: str, at: datetime
@@ -93,7 +84,7 @@ class HistoryRepository(TenantRepository):
 
     def notes_of(self, meeting_id: str) -> list[dict[str, Any]]:
         stmt = select(notes).where(self.scoped(notes), notes.c.meeting_id == meeting_id)
-        return [_row(r) for r in self.conn.execute(stmt.order_by(notes.c.created_at))]
+        return [plain(r) for r in self.conn.execute(stmt.order_by(notes.c.created_at))]
 
     def add_task(
         self, task_id: str, room_id: str, title: str, assignee: str | None, at: datetime
@@ -112,7 +103,7 @@ class HistoryRepository(TenantRepository):
 
     def tasks_of_room(self, room_id: str) -> list[dict[str, Any]]:
         stmt = select(tasks).where(self.scoped(tasks), tasks.c.room_id == room_id)
-        return [_row(r) for r in self.conn.execute(stmt.order_by(tasks.c.created_at))]
+        return [plain(r) for r in self.conn.execute(stmt.order_by(tasks.c.created_at))]
 
     # -- moving history between memberships (restore and its undo) -------------------------
 

@@ -8,17 +8,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from tenure.adapters.db.repositories.base import TenantRepository
+from tenure.adapters.db.rows import plain
 from tenure.adapters.db.tables import restore_requests, restores
-from tenure.domain.clock import as_utc
-
-
-def _row(r: Any) -> dict[str, Any]:
-    data = dict(r._mapping)
-    data.pop("org_id", None)
-    for key, value in data.items():
-        if isinstance(value, datetime):
-            data[key] = as_utc(value)
-    return data
 
 
 class RestoreRepository(TenantRepository):
@@ -30,7 +21,7 @@ class RestoreRepository(TenantRepository):
         if lock:
             stmt = self._lock(stmt)
         row = self.conn.execute(stmt).first()
-        return _row(row) if row else None
+        return plain(row) if row else None
 
     def mark_undone(self, restore_id: str, at: datetime) -> None:
         self.conn.execute(
@@ -48,7 +39,7 @@ class RestoreRepository(TenantRepository):
         if before:
             stmt = stmt.where(restores.c.id < before)
         stmt = stmt.order_by(restores.c.id.desc()).limit(limit)
-        return [_row(r) for r in self.conn.execute(stmt)]
+        return [plain(r) for r in self.conn.execute(stmt)]
 
     # -- restore requests ------------------------------------------------------------------
 
@@ -62,7 +53,7 @@ class RestoreRepository(TenantRepository):
         if lock:
             stmt = self._lock(stmt)
         row = self.conn.execute(stmt).first()
-        return _row(row) if row else None
+        return plain(row) if row else None
 
     def decide_request(self, request_id: str, **values: Any) -> None:
         self.conn.execute(
@@ -80,4 +71,4 @@ class RestoreRepository(TenantRepository):
         if before:
             stmt = stmt.where(restore_requests.c.id < before)
         stmt = stmt.order_by(restore_requests.c.id.desc()).limit(limit)
-        return [_row(r) for r in self.conn.execute(stmt)]
+        return [plain(r) for r in self.conn.execute(stmt)]
