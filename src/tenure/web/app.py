@@ -32,7 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        engine.dispose()
+        runtime.close()
 
     app = FastAPI(
         title="Tenure admin API",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -123,7 +123,7 @@ def endpoint(
                 actor = Actor("scim_token", token_id)
                 return handler(h.Call(runtime, org_id, actor, request_id[:64], base), request, body)
 
-            result = await run_in_threadpool(work)
+            result = await asyncio.get_running_loop().run_in_executor(runtime.executor, work)
             # Rendered inside the try: a body that cannot be encoded must still answer with
             # a SCIM Error, not a dropped connection.
             response = scim_response(result.status, result.body, result.headers)

@@ -35,7 +35,7 @@ class AuditRepository(TenantRepository):
         if not entries:
             return
         self.conn.execute(
-            insert(audit_log),
+            _INSERT,
             [
                 {
                     "org_id": self.org_id,
@@ -85,3 +85,6 @@ class AuditRepository(TenantRepository):
             stmt = stmt.where(audit_log.c.id < before_id)
         stmt = stmt.order_by(audit_log.c.id.desc()).limit(limit)
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+
+_INSERT = insert(audit_log)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import Executable, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.adapters.db.repositories.base import TenantRepository
+from tenure.adapters.db.repositories.base import TenantRepository, tenant
 from tenure.adapters.db.rows import to_group, to_org, to_room
 from tenure.adapters.db.tables import (
     group_members,
@@ -43,20 +44,7 @@ class GroupRepository(TenantRepository):
     def for_change(self, group_id: str) -> tuple[Group, Room | None, Organisation] | None:
         """The group (locked), its room and its organisation, in one statement: what every
         member change needs first."""
-        room_cols = [c.label(f"r_{c.name}") for c in rooms.c]
-        org_cols = [c.label(f"o_{c.name}") for c in organisations.c]
-        stmt = (
-            select(groups, *room_cols, *org_cols)
-            .select_from(
-                groups.outerjoin(rooms, rooms.c.group_id == groups.c.id).join(
-                    organisations, organisations.c.id == groups.c.org_id
-                )
-            )
-            .where(self.scoped(groups), groups.c.id == group_id, groups.c.deleted_at.is_(None))
-        )
-        if self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(of=groups)
-        row = self.conn.execute(stmt).first()
+        row = self.run(_for_change(self.conn.dialect.name), group_id=group_id).first()
         if row is None:
             return None
         values = row._mapping
@@ -96,17 +84,14 @@ class GroupRepository(TenantRepository):
 
     def touch(self, group: Group, count_delta: int = 0) -> int:
         """Bump version and lastModified after a member change; returns the member count."""
-        stmt = (
-            update(groups)
-            .where(self.scoped(groups), groups.c.id == group.id)
-            .values(
-                version=group.version,
-                updated_at=group.updated_at,
-                member_count=groups.c.member_count + count_delta,
-            )
-            .returning(groups.c.member_count)
+        found = self.run(
+            _TOUCH,
+            group_id=group.id,
+            b_version=group.version,
+            b_updated_at=group.updated_at,
+            b_delta=count_delta,
         )
-        return int(self.conn.execute(stmt).scalar_one())
+        return int(found.scalar_one())
 
     def mark_deleted(self, group: Group) -> None:
         self.conn.execute(
@@ -143,13 +128,7 @@ class GroupRepository(TenantRepository):
         found: dict[str, list[tuple[str, str | None]]] = {g: [] for g in ids}
         if not ids:
             return found
-        stmt = (
-            select(group_members.c.group_id, users.c.id, users.c.display_name, users.c.user_name)
-            .join(users, users.c.id == group_members.c.user_id)
-            .where(self.scoped(group_members), group_members.c.group_id.in_(ids))
-            .order_by(group_members.c.group_id, group_members.c.added_at, users.c.id)
-        )
-        for row in self.conn.execute(stmt):
+        for row in self.run(_MEMBERS, group_ids=ids):
             found[row.group_id].append((row.id, row.display_name or row.user_name))
         return found
 
@@ -174,38 +153,22 @@ class GroupRepository(TenantRepository):
     def add_members(self, group_id: str, user_ids: Sequence[str], at: datetime) -> list[str]:
         """Insert the rows that are not there yet; returns who was actually added.
 
-        The caller adjusts ``member_count`` (``touch``) by the number returned.
+        The caller adjusts ``member_count`` (``touch``) by the number returned. One prebuilt
+        ``INSERT … ON CONFLICT DO NOTHING RETURNING``, sent as multi-row VALUES batches.
         """
-        dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        added: list[str] = []
-        for chunk in _chunks(user_ids):
-            rows = [
-                {"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at}
-                for u in chunk
-            ]
-            stmt = (
-                dialect_insert(group_members)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
-                .returning(group_members.c.user_id)
-            )
-            added.extend(self.conn.scalars(stmt))
-        return added
+        rows = [
+            {"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at}
+            for u in dict.fromkeys(user_ids)
+        ]
+        if not rows:
+            return []
+        return list(self.conn.scalars(_add_members(self.conn.dialect.name), rows))
 
     def remove_members(self, group_id: str, user_ids: Sequence[str]) -> list[str]:
         """Delete the rows that are there; returns who was actually removed."""
         removed: list[str] = []
         for chunk in _chunks(user_ids):
-            stmt = (
-                delete(group_members)
-                .where(
-                    self.scoped(group_members),
-                    group_members.c.group_id == group_id,
-                    group_members.c.user_id.in_(chunk),
-                )
-                .returning(group_members.c.user_id)
-            )
-            removed.extend(self.conn.scalars(stmt))
+            removed.extend(self.run(_REMOVE_MEMBERS, group_id=group_id, user_ids=chunk).scalars())
         return removed
 
     def groups_of(self, user_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
@@ -293,3 +256,64 @@ class GroupRepository(TenantRepository):
 def _chunks(ids: Sequence[str], size: int = 1000) -> list[list[str]]:
     unique = list(dict.fromkeys(ids))
     return [unique[i : i + size] for i in range(0, len(unique), size)]
+
+
+# -- statements built once (see base.tenant) ----------------------------------------------
+
+
+@cache
+def _for_change(dialect: str) -> Executable:
+    room_cols = [c.label(f"r_{c.name}") for c in rooms.c]
+    org_cols = [c.label(f"o_{c.name}") for c in organisations.c]
+    stmt = (
+        select(groups, *room_cols, *org_cols)
+        .select_from(
+            groups.outerjoin(rooms, rooms.c.group_id == groups.c.id).join(
+                organisations, organisations.c.id == groups.c.org_id
+            )
+        )
+        .where(tenant(groups), groups.c.id == bindparam("group_id"), groups.c.deleted_at.is_(None))
+    )
+    # SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the group's row.
+    return stmt.with_for_update(of=groups) if dialect == "postgresql" else stmt
+
+
+@cache
+def _add_members(dialect: str) -> Executable:
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        dialect_insert(group_members)
+        .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
+        .returning(group_members.c.user_id)
+    )
+
+
+_REMOVE_MEMBERS = (
+    delete(group_members)
+    .where(
+        tenant(group_members),
+        group_members.c.group_id == bindparam("group_id"),
+        group_members.c.user_id.in_(bindparam("user_ids", expanding=True)),
+    )
+    .returning(group_members.c.user_id)
+)
+
+_TOUCH = (
+    update(groups)
+    .where(tenant(groups), groups.c.id == bindparam("group_id"))
+    .values(
+        version=bindparam("b_version"),
+        updated_at=bindparam("b_updated_at"),
+        member_count=groups.c.member_count + bindparam("b_delta"),
+    )
+    .returning(groups.c.member_count)
+)
+
+_MEMBERS = (
+    select(group_members.c.group_id, users.c.id, users.c.display_name, users.c.user_name)
+    .join(users, users.c.id == group_members.c.user_id)
+    .where(
+        tenant(group_members), group_members.c.group_id.in_(bindparam("group_ids", expanding=True))
+    )
+    .order_by(group_members.c.group_id, group_members.c.added_at, users.c.id)
+)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Executable, bindparam, func, insert, select, update
 
-from tenure.adapters.db.repositories.base import TenantRepository
+from tenure.adapters.db.repositories.base import TENANT, TenantRepository, tenant
 from tenure.adapters.db.rows import to_membership, to_period
 from tenure.adapters.db.tables import (
     attendance,
@@ -42,21 +43,17 @@ class MembershipRepository(TenantRepository):
     def in_room(
         self, room_id: str, user_ids: Iterable[str], *, lock: bool = False
     ) -> dict[str, list[Membership]]:
-        """Every membership (any status) the given people have in one room."""
+        """Every membership (any status) the given people have in one room.
+
+        Locked rows are taken in one order for everyone, so two requests on the same people
+        queue up instead of deadlocking.
+        """
         ids = list(set(user_ids))
         found: dict[str, list[Membership]] = {u: [] for u in ids}
         if not ids:
             return found
-        stmt = select(memberships).where(
-            self.scoped(memberships),
-            memberships.c.room_id == room_id,
-            memberships.c.user_id.in_(ids),
-        )
-        if lock:
-            # One lock order for everyone, so two requests on the same people queue up
-            # instead of deadlocking.
-            stmt = self._lock(stmt.order_by(memberships.c.id))
-        for row in self.conn.execute(stmt):
+        stmt = _in_room(self.conn.dialect.name if lock else "")
+        for row in self.run(stmt, room_id=room_id, user_ids=ids):
             found[row.user_id].append(to_membership(row))
         return found
 
@@ -120,7 +117,7 @@ class MembershipRepository(TenantRepository):
         if not created:
             return
         self.conn.execute(
-            insert(memberships),
+            _INSERT,
             [
                 {
                     "id": m.id,
@@ -140,30 +137,29 @@ class MembershipRepository(TenantRepository):
         """Persist status changes: close ended periods and open started ones."""
         if not changed:
             return
-        for m in changed:
-            self.conn.execute(
-                update(memberships)
-                .where(self.scoped(memberships), memberships.c.id == m.id)
-                .values(version=memberships.c.version + 1, **self._state(m))
-            )
-        ended = [m for m in changed if not m.is_active]
-        started = [m for m in changed if m.is_active]
-        for m in ended:
-            self.conn.execute(
-                update(membership_periods)
-                .where(
-                    self.scoped(membership_periods),
-                    membership_periods.c.membership_id == m.id,
-                    membership_periods.c.ended_at.is_(None),
-                )
-                .values(
-                    ended_at=m.last_ended_at,
-                    end_reason=m.last_end_reason,
-                    ended_by=self._ender(m),
-                    end_request_id=request_id,
-                )
-            )
-        self._open_periods(started, request_id)
+        self.conn.execute(
+            _SAVE,
+            [
+                {TENANT: self.org_id, "b_id": m.id}
+                | {f"b_{k}": v for k, v in self._state(m).items()}
+                for m in changed
+            ],
+        )
+        ended = [
+            {
+                TENANT: self.org_id,
+                "b_membership_id": m.id,
+                "b_ended_at": m.last_ended_at,
+                "b_end_reason": m.last_end_reason,
+                "b_ended_by": self._ender(m),
+                "b_end_request_id": request_id,
+            }
+            for m in changed
+            if not m.is_active
+        ]
+        if ended:
+            self.conn.execute(_END_PERIOD, ended)
+        self._open_periods([m for m in changed if m.is_active], request_id)
 
     def save_source(self, m: Membership) -> None:
         self.conn.execute(
@@ -273,7 +269,7 @@ class MembershipRepository(TenantRepository):
                 }
             )
         if rows:
-            self.conn.execute(insert(membership_periods), rows)
+            self.conn.execute(_INSERT_PERIOD, rows)
 
     def relink(self, membership_id: str, user_id: str) -> None:
         """Point a membership at another record of the same person (restore across re-creation)."""
@@ -282,3 +278,54 @@ class MembershipRepository(TenantRepository):
             .where(self.scoped(memberships), memberships.c.id == membership_id)
             .values(user_id=user_id, version=memberships.c.version + 1)
         )
+
+
+# -- statements built once (see base.tenant) ----------------------------------------------
+
+_STATE = (
+    "status",
+    "role",
+    "permissions",
+    "source",
+    "last_started_at",
+    "last_ended_at",
+    "last_end_reason",
+)
+_INSERT = insert(memberships)
+_INSERT_PERIOD = insert(membership_periods)
+_SAVE = (
+    update(memberships)
+    .where(tenant(memberships), memberships.c.id == bindparam("b_id"))
+    .values(
+        version=memberships.c.version + 1,
+        **{k: bindparam(f"b_{k}") for k in _STATE},
+    )
+)
+_END_PERIOD = (
+    update(membership_periods)
+    .where(
+        tenant(membership_periods),
+        membership_periods.c.membership_id == bindparam("b_membership_id"),
+        membership_periods.c.ended_at.is_(None),
+    )
+    .values(
+        ended_at=bindparam("b_ended_at"),
+        end_reason=bindparam("b_end_reason"),
+        ended_by=bindparam("b_ended_by"),
+        end_request_id=bindparam("b_end_request_id"),
+    )
+)
+
+
+@cache
+def _in_room(lock_for: str) -> Executable:
+    """Memberships of some people in one room; ``lock_for`` names the dialect to lock on
+    (empty: no lock)."""
+    stmt = select(memberships).where(
+        tenant(memberships),
+        memberships.c.room_id == bindparam("room_id"),
+        memberships.c.user_id.in_(bindparam("user_ids", expanding=True)),
+    )
+    if lock_for == "postgresql":
+        return stmt.order_by(memberships.c.id).with_for_update()
+    return stmt.order_by(memberships.c.id) if lock_for else stmt

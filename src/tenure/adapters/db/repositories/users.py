@@ -6,14 +6,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.adapters.db.repositories.base import TenantRepository
+from tenure.adapters.db.repositories.base import TenantRepository, tenant
 from tenure.adapters.db.rows import to_user
 from tenure.adapters.db.tables import group_members, groups, user_aliases, user_emails, users
 from tenure.domain.directory import User
@@ -48,10 +48,7 @@ class UserRepository(TenantRepository):
         ids = list(set(user_ids))
         if not ids:
             return {}
-        stmt = select(users.c.id, users.c.active).where(
-            self.scoped(users), users.c.id.in_(ids), users.c.deleted_at.is_(None)
-        )
-        return {row.id: bool(row.active) for row in self.conn.execute(stmt)}
+        return {row.id: bool(row.active) for row in self.run(_LIVE_ACTIVE, user_ids=ids)}
 
     def taken(self, user_name: str, external_id: str | None, exclude_id: str | None) -> str | None:
         """The attribute another live user already holds, if any (RFC 7643 §4.1 uniqueness)."""
@@ -72,9 +69,13 @@ class UserRepository(TenantRepository):
         """Insert a user; the partial unique indexes answer for uniqueness (no look-up first)."""
         try:
             self.conn.execute(
-                insert(users).values(
-                    **self._values(user), id=user.id, org_id=self.org_id, created_at=user.created_at
-                )
+                _INSERT,
+                {
+                    **self._values(user),
+                    "id": user.id,
+                    "org_id": self.org_id,
+                    "created_at": user.created_at,
+                },
             )
         except IntegrityError as error:
             text = str(error.orig).lower()
@@ -228,7 +229,7 @@ class UserRepository(TenantRepository):
             if isinstance(e, dict) and isinstance(e.get("value"), str)
         ]
         if rows:
-            self.conn.execute(insert(user_emails), rows)
+            self.conn.execute(_INSERT_EMAILS, rows)
 
     def _remember(self, user: User, facts: set[tuple[str, str]]) -> None:
         """Keep names a user no longer has, so support can still find them by those."""
@@ -257,3 +258,14 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
         return []
     items = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
     return sorted(((str(i), str(n)) for i, n in items), key=lambda p: p[1].lower())
+
+
+# -- statements built once (see base.tenant) ----------------------------------------------
+
+_INSERT = insert(users)
+_INSERT_EMAILS = insert(user_emails)
+_LIVE_ACTIVE = select(users.c.id, users.c.active).where(
+    tenant(users),
+    users.c.id.in_(bindparam("user_ids", expanding=True)),
+    users.c.deleted_at.is_(None),
+)
