@@ -63,7 +63,7 @@ class TenantRepository:
         if limit > 0 and filtered:
             total_col = func.count().over().label("_total")
             stmt = select(table, *extra, total_col).where(condition).order_by(*order_by)
-            rows = list(self.conn.execute(stmt.offset(offset).limit(limit)))
+            rows = list(self.run(stmt.offset(offset).limit(limit)))
             if rows:
                 return int(rows[0]._total), rows
             if offset == 0:
@@ -72,4 +72,4 @@ class TenantRepository:
         if limit <= 0 or offset >= total:
             return total, []
         stmt = select(table, *extra).where(condition).order_by(*order_by)
-        return total, list(self.conn.execute(stmt.offset(offset).limit(limit)))
+        return total, list(self.run(stmt.offset(offset).limit(limit)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 import orjson
@@ -136,27 +137,11 @@ class UserRepository(TenantRepository):
         base = [self.scoped(users), users.c.deleted_at.is_(None)]
         if where is not None:
             base.append(where)
-        extra = [self._groups_column()] if with_groups else []
+        extra = [_groups_column(self.conn.dialect.name)] if with_groups else []
         total, rows = self.counted_page(
             users, and_(*base), order_by, offset, limit, filtered=where is not None, extra=extra
         )
         return total, [(to_user(r), _pairs(r._groups) if with_groups else []) for r in rows]
-
-    def _groups_column(self) -> ColumnElement[Any]:
-        """The user's groups as a JSON array of [id, displayName], aggregated in the query."""
-        pair_pg = func.json_build_array(groups.c.id, groups.c.display_name)
-        if self.conn.dialect.name == "postgresql":
-            agg = func.json_agg(aggregate_order_by(pair_pg, groups.c.display_name_ci))
-        else:
-            agg = func.json_group_array(func.json_array(groups.c.id, groups.c.display_name))
-        return (
-            select(agg)
-            .select_from(group_members.join(groups, groups.c.id == group_members.c.group_id))
-            .where(group_members.c.user_id == users.c.id, group_members.c.org_id == self.org_id)
-            .correlate(users)
-            .scalar_subquery()
-            .label("_groups")
-        )
 
     def ids_by_alias(self, kind: str, value: str) -> list[str]:
         """Every user, deleted ones included, known now or before by this userName, e-mail or
@@ -269,3 +254,21 @@ _LIVE_ACTIVE = select(users.c.id, users.c.active).where(
     users.c.id.in_(bindparam("user_ids", expanding=True)),
     users.c.deleted_at.is_(None),
 )
+
+
+@cache
+def _groups_column(dialect: str) -> ColumnElement[Any]:
+    """A user's groups as a JSON array of [id, displayName], aggregated in the query."""
+    if dialect == "postgresql":
+        pair = func.json_build_array(groups.c.id, groups.c.display_name)
+        agg = func.json_agg(aggregate_order_by(pair, groups.c.display_name_ci))
+    else:
+        agg = func.json_group_array(func.json_array(groups.c.id, groups.c.display_name))
+    return (
+        select(agg)
+        .select_from(group_members.join(groups, groups.c.id == group_members.c.group_id))
+        .where(group_members.c.user_id == users.c.id, tenant(group_members))
+        .correlate(users)
+        .scalar_subquery()
+        .label("_groups")
+    )
