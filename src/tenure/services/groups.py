@@ -229,9 +229,6 @@ def _apply(
     removed_total: list[str] = []
     for delta in deltas:
         wanted = list(dict.fromkeys(delta.ids)) if delta.kind != "clear" else []
-        live = uow.users.live_active(wanted) if delta.kind != "remove" else {}
-        if delta.kind != "remove":
-            unknown.extend(v for v in wanted if v not in live)
         if delta.kind in ("replace", "clear"):
             keep = set(wanted)
             to_remove = [u for u in uow.groups.member_ids(group.id) if u not in keep]
@@ -241,8 +238,10 @@ def _apply(
         if removed:
             lifecycle.leave_room(uow, room, removed, EndReason.GROUP_REMOVAL, at)
             removed_total.extend(removed)
-        to_add = [u for u in wanted if u in live] if delta.kind != "remove" else []
-        added = uow.groups.add_members(group.id, to_add, at) if to_add else []
+        if delta.kind == "remove" or not wanted:
+            continue
+        live, added = uow.groups.add_live_members(group.id, wanted, at)
+        unknown.extend(v for v in wanted if v not in live)
         if added:
             # Members are recorded whatever their state; only active users get a membership.
             lifecycle.join_room(uow, room, [u for u in added if live[u]], at)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.adapters.db.repositories.base import TenantRepository, tenant
+from tenure.adapters.db.repositories.base import TENANT, TenantRepository, tenant
 from tenure.adapters.db.rows import to_group, to_org, to_room
 from tenure.adapters.db.tables import (
     group_members,
@@ -150,19 +150,35 @@ class GroupRepository(TenantRepository):
         )
         return set(self.conn.scalars(stmt))
 
-    def add_members(self, group_id: str, user_ids: Sequence[str], at: datetime) -> list[str]:
-        """Insert the rows that are not there yet; returns who was actually added.
+    def add_live_members(
+        self, group_id: str, user_ids: Sequence[str], at: datetime
+    ) -> tuple[dict[str, bool], list[str]]:
+        """Add those of ``user_ids`` that name live users of the organisation.
 
-        The caller adjusts ``member_count`` (``touch``) by the number returned. One prebuilt
-        ``INSERT … ON CONFLICT DO NOTHING RETURNING``, sent as multi-row VALUES batches.
+        Returns each live user named (whether active) and who was actually added, in the
+        order asked; the caller adjusts ``member_count`` (``touch``) by the number added.
+        PostgreSQL does it in one statement (the look-up and the ``INSERT … ON CONFLICT DO
+        NOTHING RETURNING`` in one CTE); SQLite, in process, in two.
         """
-        rows = [
-            {"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at}
-            for u in dict.fromkeys(user_ids)
-        ]
-        if not rows:
-            return []
-        return list(self.conn.scalars(_add_members(self.conn.dialect.name), rows))
+        wanted = list(dict.fromkeys(user_ids))
+        live: dict[str, bool] = {}
+        fresh: set[str] = set()
+        for chunk in _chunks(wanted):
+            if self.conn.dialect.name == "postgresql":
+                rows = list(self.run(_ADD_LIVE_PG, group_id=group_id, user_ids=chunk, added_at=at))
+                live.update((r.id, bool(r.active)) for r in rows)
+                fresh.update(r.id for r in rows if r.added)
+                continue
+            found = {r.id: bool(r.active) for r in self.run(_LIVE, user_ids=chunk)}
+            live.update(found)
+            values = [
+                {"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at}
+                for u in chunk
+                if u in found
+            ]
+            if values:
+                fresh.update(self.conn.scalars(_ADD_SQLITE, values))
+        return live, [u for u in wanted if u in fresh]
 
     def remove_members(self, group_id: str, user_ids: Sequence[str]) -> list[str]:
         """Delete the rows that are there; returns who was actually removed."""
@@ -278,15 +294,41 @@ def _for_change(dialect: str) -> Executable:
     return stmt.with_for_update(of=groups) if dialect == "postgresql" else stmt
 
 
-@cache
-def _add_members(dialect: str) -> Executable:
-    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        dialect_insert(group_members)
+_LIVE = select(users.c.id, users.c.active).where(
+    tenant(users),
+    users.c.id.in_(bindparam("user_ids", expanding=True)),
+    users.c.deleted_at.is_(None),
+)
+_ADD_SQLITE = (
+    sqlite_insert(group_members)
+    .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
+    .returning(group_members.c.user_id)
+)
+
+
+def _add_live_pg() -> Executable:
+    live = _LIVE.cte("live")
+    inserted = (
+        pg_insert(group_members)
+        .from_select(
+            ["group_id", "user_id", "org_id", "added_at"],
+            select(
+                bindparam("group_id", type_=group_members.c.group_id.type),
+                live.c.id,
+                bindparam(TENANT, type_=group_members.c.org_id.type),
+                bindparam("added_at", type_=group_members.c.added_at.type),
+            ),
+        )
         .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
         .returning(group_members.c.user_id)
+        .cte("inserted")
     )
+    return select(
+        live.c.id, live.c.active, inserted.c.user_id.is_not(None).label("added")
+    ).select_from(live.outerjoin(inserted, inserted.c.user_id == live.c.id))
 
+
+_ADD_LIVE_PG = _add_live_pg()
 
 _REMOVE_MEMBERS = (
     delete(group_members)

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,13 +43,6 @@ class UserRepository(TenantRepository):
         if not include_deleted:
             stmt = stmt.where(users.c.deleted_at.is_(None))
         return [to_user(r) for r in self.conn.execute(stmt)]
-
-    def live_active(self, user_ids: Iterable[str]) -> dict[str, bool]:
-        """Which of ``user_ids`` name live users of this organisation, and whether active."""
-        ids = list(set(user_ids))
-        if not ids:
-            return {}
-        return {row.id: bool(row.active) for row in self.run(_LIVE_ACTIVE, user_ids=ids)}
 
     def taken(self, user_name: str, external_id: str | None, exclude_id: str | None) -> str | None:
         """The attribute another live user already holds, if any (RFC 7643 §4.1 uniqueness)."""
@@ -249,11 +242,6 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
 
 _INSERT = insert(users)
 _INSERT_EMAILS = insert(user_emails)
-_LIVE_ACTIVE = select(users.c.id, users.c.active).where(
-    tenant(users),
-    users.c.id.in_(bindparam("user_ids", expanding=True)),
-    users.c.deleted_at.is_(None),
-)
 
 
 @cache
