@@ -5,9 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# JSON columns (profiles, permissions, audit details) are written on every SCIM write: orjson
+# encodes them several times faster than the standard library, the same JSON either way.
+_JSON: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 
 
 def make_engine(url: str, *, pool_size: int = 8, pooled: bool = True) -> Engine:
@@ -19,9 +29,10 @@ def make_engine(url: str, *, pool_size: int = 8, pooled: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     if not pooled:
-        return create_engine(url, poolclass=NullPool)
+        return create_engine(url, poolclass=NullPool, **_JSON)
     return create_engine(
         url,
+        **_JSON,
         pool_size=pool_size,
         max_overflow=pool_size,
         # No pre-ping: it costs a round trip per request. Connections are recycled hourly and
@@ -39,6 +50,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         url,
         poolclass=NullPool if database in (None, "", ":memory:") else None,
         connect_args={"check_same_thread": False, "timeout": 30},
+        **_JSON,
     )
 
     @event.listens_for(engine, "connect")
