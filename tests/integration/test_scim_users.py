@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.conftest import Tenant
+from tests.conftest import Tenant, make_tenant
 from tests.integration.scim_helpers import patch, user_body
 
 BASE = "/scim/v2"
@@ -116,3 +116,42 @@ def test_bad_token_is_401_with_scim_error(client: TestClient, tenant: Tenant) ->
     response = client.get(f"{BASE}/Users", headers={"Authorization": "Bearer nope"})
     assert response.status_code == 401
     assert response.json()["status"] == "401"
+
+
+def test_idp_lookups_answer_exactly_as_the_general_filter_does(
+    client: TestClient, tenant: Tenant, database_url: str
+) -> None:
+    """``attr eq "…"`` without sortBy runs from a statement built once per attribute; with
+    sortBy it goes through the general compiler. Both must find the same users."""
+    other = make_tenant(database_url, "Other Board")
+    for name, ext, display in (
+        ("Kim.Ode@example.com", "EXT-1", "Kim Ode"),
+        ("kim.ode.2@example.com", "ext-1", None),
+        ("Lou@example.com", "EXT-2", "Kim Ode"),
+    ):
+        extra = {"externalId": ext} | ({"displayName": display} if display else {})
+        assert client.post(
+            f"{BASE}/Users", json=user_body(name, **extra), headers=tenant.scim
+        ).is_success
+    # The same userName in another organisation is never found from this one.
+    assert client.post(
+        f"{BASE}/Users", json=user_body("Kim.Ode@example.com"), headers=other.scim
+    ).is_success
+
+    def found(query: str) -> tuple[int, set[str]]:
+        body = client.get(f"{BASE}/Users?{query}", headers=tenant.scim).json()
+        return body["totalResults"], {r["userName"] for r in body["Resources"]}
+
+    cases = {
+        'userName eq "KIM.ODE@example.com"': {"Kim.Ode@example.com"},
+        'externalId eq "EXT-1"': {"Kim.Ode@example.com"},  # caseExact
+        'displayName eq "kim ode"': {"Kim.Ode@example.com", "Lou@example.com"},
+        'displayName eq ""': set(),
+        'userName eq "nobody@example.com"': set(),
+    }
+    for flt, expected in cases.items():
+        fast = found(f"filter={flt}")
+        general = found(f"filter={flt}&sortBy=userName")
+        assert fast == general == (len(expected), expected), flt
+    # Past the last page: no rows, and still the exact total.
+    assert found('filter=displayName eq "Kim Ode"&startIndex=5') == (2, set())

@@ -26,9 +26,10 @@ from scim2_models.path import (
     Present,
     ValuePath,
 )
-from sqlalchemy import and_, cast, exists, func, literal, not_, or_, select
+from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from tenure.adapters.db.repositories.base import Bound
 from tenure.adapters.db.tables import group_members, groups, user_emails, users
 from tenure.domain.clock import as_utc
 from tenure.domain.errors import InvalidFilter
@@ -287,6 +288,34 @@ GROUPS = Catalogue(
 def compile_filter(text: str, catalogue: Catalogue, dialect: str) -> Cond:
     """The SQL condition for a SCIM filter over ``catalogue``'s resource."""
     return _Compiler(catalogue, dialect).node(parse(text))
+
+
+def compile_bound(text: str, catalogue: Catalogue, dialect: str) -> Cond | Bound:
+    """Like :func:`compile_filter`, but the IdP's look-up shape, ``attr eq "string"`` on a
+    string attribute, comes back as a :class:`Bound`: SQL built once per attribute, the
+    value bound (the same condition :func:`_compare` builds, see the tests)."""
+    simple = _simple(text) if len(text) <= 4096 else None
+    if simple is None or simple.op is not CompareOperator.eq or not isinstance(simple.value, str):
+        return compile_filter(text, catalogue, dialect)
+    key = _key(simple.attr_path, catalogue)
+    scalar = catalogue.scalars.get(key)
+    if scalar is None or scalar.type != "string":
+        return compile_filter(text, catalogue, dialect)
+    value = simple.value if scalar.case_exact else simple.value.lower()
+    shape = (catalogue.core, key, "eq", dialect)
+    where = _BOUND.get(shape)
+    if where is None:
+        expr = scalar.expr(dialect)
+        if not scalar.case_exact and not scalar.lowered:
+            expr = func.lower(expr)
+        where = expr == bindparam("filter_value", type_=String)
+        if scalar.nullable:
+            where = and_(expr.is_not(None), where)
+        _BOUND[shape] = where
+    return Bound(where, {"filter_value": value}, shape)
+
+
+_BOUND: dict[tuple[str, str, str, str], Cond] = {}  # bounded by the catalogues' attributes
 
 
 def ordering(

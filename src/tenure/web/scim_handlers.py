@@ -16,7 +16,7 @@ from tenure.domain.audit import Actor, AuditAction
 from tenure.domain.errors import InvalidFilter, InvalidSyntax, NotFound
 from tenure.scim import groups as scim_groups
 from tenure.scim import users as scim_users
-from tenure.scim.filter import GROUPS, USERS, Catalogue, compile_filter, ordering
+from tenure.scim.filter import GROUPS, USERS, Catalogue, compile_bound, compile_filter, ordering
 from tenure.scim.patch import apply_patch, plan_group_patch
 from tenure.scim.query import ListQuery
 from tenure.scim.resources import project
@@ -85,7 +85,11 @@ def _check_patch_body(body: Any) -> list[Any]:
 
 
 def _list(q: ListQuery, catalogue: Catalogue, dialect: str) -> tuple[Any, list[Any]]:
-    where = compile_filter(q.filter, catalogue, dialect) if q.filter else None
+    where: Any = None
+    if q.filter:
+        # Unsorted look-ups (every IdP sync) take the statement built once per shape.
+        compile_ = compile_filter if q.sort_by else compile_bound
+        where = compile_(q.filter, catalogue, dialect)
     return where, ordering(q.sort_by, q.descending, catalogue, dialect)
 
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Executable, Table, bindparam, func, select
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Executable,
+    Select,
+    Table,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 TENANT = "tenant_org_id"  # not a column name: UPDATE and INSERT reserve those for their values
@@ -19,6 +29,22 @@ def tenant(table: Table) -> ColumnElement[bool]:
     bound parameters, and every repository runs them with its own organisation bound in.
     """
     return table.c.org_id == bindparam(TENANT)
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A filter condition whose SQL depends only on ``shape``; its values are in ``params``.
+
+    The look-ups an IdP makes on every sync (``userName eq "…"``) come as one; their page
+    statement is built once per shape and run with the values bound.
+    """
+
+    where: ColumnElement[bool]
+    params: dict[str, Any]
+    shape: Hashable
+
+
+_PAGES: dict[Hashable, Select[Any]] = {}
 
 
 class TenantRepository:
@@ -43,6 +69,36 @@ class TenantRepository:
             return stmt.with_for_update()
         return stmt
 
+    def bound_page(
+        self,
+        key: Hashable,
+        build: Callable[[], Select[Any]],
+        offset: int,
+        limit: int,
+        params: dict[str, Any],
+    ) -> tuple[int, list[Any]] | None:
+        """A page by a statement built once per ``key`` (``build`` makes it, tenant-scoped
+        with :func:`tenant`), with its total from a window count: one round trip.
+
+        None when the page is empty past the first, where only a separate count can say the
+        total; the caller then takes :meth:`counted_page`.
+        """
+        stmt = _PAGES.get(key)
+        if stmt is None:
+            if len(_PAGES) >= 512:  # shapes are few (attributes x operators); a safety bound
+                _PAGES.clear()
+            stmt = (
+                build()
+                .add_columns(func.count().over().label("_total"))
+                .offset(bindparam("page_offset"))
+                .limit(bindparam("page_limit"))
+            )
+            _PAGES[key] = stmt
+        rows = list(self.run(stmt, page_offset=offset, page_limit=limit, **params))
+        if rows:
+            return int(rows[0]._total), rows
+        return (0, []) if offset == 0 else None
+
     def counted_page(
         self,
         table: Table,
@@ -53,6 +109,7 @@ class TenantRepository:
         *,
         filtered: bool,
         extra: Sequence[ColumnElement[Any]] = (),
+        params: dict[str, Any] | None = None,
     ) -> tuple[int, list[Any]]:
         """One page of rows and the exact total of matches.
 
@@ -63,13 +120,14 @@ class TenantRepository:
         if limit > 0 and filtered:
             total_col = func.count().over().label("_total")
             stmt = select(table, *extra, total_col).where(condition).order_by(*order_by)
-            rows = list(self.run(stmt.offset(offset).limit(limit)))
+            rows = list(self.run(stmt.offset(offset).limit(limit), **(params or {})))
             if rows:
                 return int(rows[0]._total), rows
             if offset == 0:
                 return 0, []
-        total = self.conn.scalar(select(func.count()).select_from(table).where(condition)) or 0
+        count = select(func.count()).select_from(table).where(condition)
+        total = self.run(count, **(params or {})).scalar() or 0
         if limit <= 0 or offset >= total:
             return total, []
         stmt = select(table, *extra).where(condition).order_by(*order_by)
-        return total, list(self.run(stmt.offset(offset).limit(limit)))
+        return total, list(self.run(stmt.offset(offset).limit(limit), **(params or {})))

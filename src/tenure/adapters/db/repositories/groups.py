@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.adapters.db.repositories.base import TENANT, TenantRepository, tenant
+from tenure.adapters.db.repositories.base import TENANT, Bound, TenantRepository, tenant
 from tenure.adapters.db.rows import to_group, to_org, to_room
 from tenure.adapters.db.tables import (
     group_members,
@@ -107,17 +107,40 @@ class GroupRepository(TenantRepository):
 
     def search(
         self,
-        where: ColumnElement[bool] | None,
+        where: ColumnElement[bool] | Bound | None,
         order_by: Sequence[Any],
         offset: int,
         limit: int,
     ) -> tuple[int, list[Group]]:
-        base = [self.scoped(groups), groups.c.deleted_at.is_(None)]
-        if where is not None:
-            base.append(where)
-        total, rows = self.counted_page(
-            groups, and_(*base), order_by, offset, limit, filtered=where is not None
-        )
+        found = None
+        if isinstance(where, Bound) and limit > 0:
+            cond = where.where
+            found = self.bound_page(
+                ("groups", self.conn.dialect.name, where.shape),
+                lambda: (
+                    select(groups)
+                    .where(tenant(groups), groups.c.deleted_at.is_(None), cond)
+                    .order_by(*order_by)
+                ),
+                offset,
+                limit,
+                where.params,
+            )
+        if found is None:
+            base = [self.scoped(groups), groups.c.deleted_at.is_(None)]
+            params = where.params if isinstance(where, Bound) else None
+            if where is not None:
+                base.append(where.where if isinstance(where, Bound) else where)
+            found = self.counted_page(
+                groups,
+                and_(*base),
+                order_by,
+                offset,
+                limit,
+                filtered=where is not None,
+                params=params,
+            )
+        total, rows = found
         return total, [to_group(r) for r in rows]
 
     # -- members ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.adapters.db.repositories.base import TenantRepository, tenant
+from tenure.adapters.db.repositories.base import Bound, TenantRepository, tenant
 from tenure.adapters.db.rows import to_user
 from tenure.adapters.db.tables import group_members, groups, user_aliases, user_emails, users
 from tenure.domain.directory import User
@@ -119,7 +119,7 @@ class UserRepository(TenantRepository):
 
     def search(
         self,
-        where: ColumnElement[bool] | None,
+        where: ColumnElement[bool] | Bound | None,
         order_by: Sequence[Any],
         offset: int,
         limit: int,
@@ -127,13 +127,37 @@ class UserRepository(TenantRepository):
         with_groups: bool = False,
     ) -> tuple[int, list[tuple[User, list[tuple[str, str]]]]]:
         """A page of live users, each with its groups when asked: one statement for a look-up."""
-        base = [self.scoped(users), users.c.deleted_at.is_(None)]
-        if where is not None:
-            base.append(where)
         extra = [_groups_column(self.conn.dialect.name)] if with_groups else []
-        total, rows = self.counted_page(
-            users, and_(*base), order_by, offset, limit, filtered=where is not None, extra=extra
-        )
+        found = None
+        if isinstance(where, Bound) and limit > 0:
+            cond = where.where
+            found = self.bound_page(
+                ("users", self.conn.dialect.name, where.shape, with_groups),
+                lambda: (
+                    select(users, *extra)
+                    .where(tenant(users), users.c.deleted_at.is_(None), cond)
+                    .order_by(*order_by)
+                ),
+                offset,
+                limit,
+                where.params,
+            )
+        if found is None:
+            base = [self.scoped(users), users.c.deleted_at.is_(None)]
+            params = where.params if isinstance(where, Bound) else None
+            if where is not None:
+                base.append(where.where if isinstance(where, Bound) else where)
+            found = self.counted_page(
+                users,
+                and_(*base),
+                order_by,
+                offset,
+                limit,
+                filtered=where is not None,
+                extra=extra,
+                params=params,
+            )
+        total, rows = found
         return total, [(to_user(r), _pairs(r._groups) if with_groups else []) for r in rows]
 
     def ids_by_alias(self, kind: str, value: str) -> list[str]:
