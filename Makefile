@@ -30,7 +30,9 @@ check: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
+# The throughput workloads run through Debian's wrk; install it when missing.
 bench: $(STAMP)
+	@test -x /usr/bin/wrk || (apt-get update -q && apt-get install -y -q wrk)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

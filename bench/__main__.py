@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench import wrk
 from bench.report import Row, progress, render, write_json
 from bench.runs import run_ceiling, run_reference, run_tenure
 from bench.servers import install_cleanup, stop_all
@@ -23,6 +24,8 @@ from bench.sizes import Sizes
 
 WORKLOADS = ("create", "lookup", "bulk_add", "single", "listing", "sync", "restore", "drift")
 RESULTS = Path(__file__).resolve().parent / "results"
+# Rows driven by wrk (bench/wrk.py); every other row, and the population, by httpx.
+WRK_ROWS = ("ceiling.get", "ceiling.post", "create", "lookup.userName", "lookup.externalId")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -98,7 +101,20 @@ def _meta(
         },
         "versions": {n: version(n) for n in ("tenure", "scim2-server", "httpx", "uvicorn")},
         "logs": str(run_dir),
-        "load_generator": "httpx sync clients, one per thread, keep-alive, in the bench process",
+        "load_generator": {
+            "wrk": {
+                "version": wrk.version(),
+                "rows": list(WRK_ROWS),
+                "how": "each request of a list sent once and timed by bench/replay.lua, "
+                f"{sizes.concurrency} connections, one wrk thread each; cli cpu is wrk's",
+            },
+            "httpx": {
+                "version": version("httpx"),
+                "rows": "all others, and the population for look-ups",
+                "how": "sync clients, one per thread, keep-alive, in the bench process; "
+                "cli cpu is the bench process's",
+            },
+        },
     }
 
 
@@ -114,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = only - set(WORKLOADS)
     if unknown:
         sys.exit(f"unknown workload(s): {', '.join(sorted(unknown))}; choose from {WORKLOADS}")
+    if only & {"create", "lookup"} and not os.access(wrk.WRK, os.X_OK):
+        sys.exit(f"{wrk.WRK} not found: `make bench` installs it (apt-get install wrk)")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     if args.no_tenure:
         backends = []
@@ -147,8 +165,12 @@ def main(argv: list[str] | None = None) -> int:
             + (", ".join(sizes.below_spec()) or "none"),
             f"load average at start: {meta['loadavg']}; 'other' = CPU used by other jobs "
             "on this machine during a workload (high = disturbed figures)",
-            "the ceiling is bound by the load generator (see its cli cpu), so tenure/ceiling reads "
-            "as: the share of what this load generator gets through Tenure's stack",
+            "load generators: wrk for the ceiling, 1 (create) and 2 (look-ups), each request "
+            f"sent once over {sizes.concurrency} connections; httpx threads for everything else "
+            "(cli cpu = wrk's CPU on wrk rows, the bench process's on the others)",
+            "the ceiling is a trivial endpoint on Tenure's own stack (Starlette, uvicorn, "
+            "httptools, uvloop) driven by wrk like 1 and 2, so tenure/ceiling reads as: the share "
+            "of what that stack serves on this machine that Tenure's creates and look-ups reach",
             f"results: {out}",
         ]
         print(render(rows, header), flush=True)

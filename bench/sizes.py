@@ -27,8 +27,8 @@ class Sizes:
     restore_runs: int = 5  # 7: restores timed (each on its own membership)
     drift_users: int = 20_000  # 8: users in the directory for the drift report (spec: 100k)
     drift_repeats: int = 5  # 8
-    ceiling_requests: int = 5_000  # per ceiling loop
-    concurrency: int = 4  # threads of the load generator
+    ceiling_requests: int = 30_000  # per ceiling loop (wrk)
+    concurrency: int = 4  # connections of wrk, threads of httpx
     budget_s: float = 180.0  # deadline of each request loop
 
     @classmethod
@@ -52,7 +52,7 @@ class Sizes:
             restore_runs=3,
             drift_users=1_000,
             drift_repeats=3,
-            ceiling_requests=1_000,
+            ceiling_requests=5_000,
             budget_s=30.0,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,24 +10,26 @@ from typing import Any
 
 import httpx
 
-from bench.load import Req, Result, make_client, run_load
+from bench.load import Outcome, Req, Result, make_client, run_load
 from bench.pg import cpu_delta, postgres_cpu
 from bench.report import Row, progress
 from bench.scim import Population, populate
 from bench.servers import ManagedServer, ServerFailed, system_busy_seconds
 from bench.sizes import Sizes
+from bench.wrk import Replay
 
 
 class CpuWindow:
     """Who used the CPUs since it was made: the server, its PostgreSQL backends, everyone else.
 
-    Everyone else excludes the bench process itself (its share is ``cli cpu``); a high share
-    there means other jobs on the machine disturbed the figures.
+    Everyone else excludes the bench process itself and the children it waited for, such as wrk
+    (their share is ``cli cpu``); a high share there means other jobs on the machine disturbed
+    the figures.
     """
 
     def __init__(self, server: ManagedServer) -> None:
         self.server = server
-        self.t0, self.own0 = time.perf_counter(), time.process_time()
+        self.t0, self.own0 = time.perf_counter(), _own_cpu()
         self.server0, self.db0 = server.cpu_seconds(), postgres_cpu()
         self.busy0 = system_busy_seconds()
 
@@ -36,16 +39,22 @@ class CpuWindow:
             return None, None, None
         server = self.server.cpu_seconds() - self.server0
         db = cpu_delta(self.db0, postgres_cpu())
-        own = time.process_time() - self.own0
+        own = _own_cpu() - self.own0
         other = max(0.0, system_busy_seconds() - self.busy0 - server - db - own)
         return (round(100 * server / wall), round(100 * db / wall), round(100 * other / wall))
+
+
+def _own_cpu() -> float:
+    """CPU seconds of the bench process and of its children that ended (wrk, CLI commands)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 class Skipped(Exception):
     """A workload cannot run on this server (yet); the row says why, with no numbers."""
 
 
-def _annotate(row: Row, result: Result | None) -> None:
+def _annotate(row: Row, result: Outcome | None) -> None:
     """Say in the note when a loop hit its deadline, and what the first error was."""
     notes = [row.note] if row.note else []
     if result is not None and result.done < result.planned:
@@ -75,7 +84,7 @@ class Target:
         key: str,
         title: str,
         size: str,
-        body: Callable[[], tuple[Result | None, dict[str, Any], str]],
+        body: Callable[[], tuple[Outcome | None, dict[str, Any], str]],
         setup: Callable[[], None] | None = None,
     ) -> Row:
         """Run one workload, with the server's CPU and peak RSS over ``body``; never raises.
@@ -83,7 +92,7 @@ class Target:
         ``setup`` runs first, outside the CPU and RSS window; its errors end the workload too.
         """
         assert self.server.sampler is not None
-        result: Result | None = None
+        result: Outcome | None = None
         extra: dict[str, Any] = {}
         cpu = CpuWindow(self.server)
         try:
@@ -133,6 +142,31 @@ class Target:
     ) -> Result:
         c = self.sizes.concurrency if concurrency is None else concurrency
         return run_load(self.scim_url, self.token, make, count, c, self.sizes.budget_s, on_response)
+
+    def replay(
+        self,
+        key: str,
+        title: str,
+        size: str,
+        make: Callable[[int], Req],
+        count: int,
+        expect: str | None = None,
+    ) -> Row:
+        """Measure a throughput workload: wrk sends ``make(i)`` once for i in range(count).
+
+        The requests are written out before the measured window opens; ``expect`` is a Lua
+        pattern every 2xx body must match (see ``bench/replay.lua``).
+        """
+        prepared: list[Replay] = []
+
+        def setup() -> None:
+            reqs = [make(i) for i in range(count)]
+            prepared.append(Replay(self.scim_url, self.token, reqs, expect))
+
+        def body() -> tuple[Outcome, dict[str, Any], str]:
+            return prepared[0].run(self.sizes.concurrency, self.sizes.budget_s), {}, ""
+
+        return self.measure(key, title, size, body, setup)
 
     def client(self) -> httpx.Client:
         return make_client(self.scim_url, self.token)

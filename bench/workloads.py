@@ -21,68 +21,62 @@ from bench.scim import (
     user_payload,
 )
 from bench.target import Target
+from bench.wrk import ONE_RESULT
 
 
 def ceiling(t: Target, count: int) -> None:
-    """Workload 0: the trivial endpoint, GET and POST (with a user-sized body)."""
-    t.measure(
-        "ceiling.get",
-        "ceiling GET /ping",
-        "-",
-        lambda: (t.load(lambda i: Req("GET", "/ping"), count), {}, ""),
-    )
-    t.measure(
+    """Workload 0: the trivial endpoint, GET and POST (with a user-sized body), through wrk."""
+    t.replay("ceiling.get", "ceiling GET /ping", "-", lambda i: Req("GET", "/ping"), count)
+    t.replay(
         "ceiling.post",
         "ceiling POST /ping",
         "user-sized body",
-        lambda: (t.load(lambda i: Req("POST", "/ping", user_payload("ceil", i)), count), {}, ""),
+        lambda i: Req("POST", "/ping", user_payload("ceil", i)),
+        count,
     )
 
 
 def create_users(t: Target, prefix: str) -> None:
-    """Workload 1: POST /Users, one user per request."""
+    """Workload 1: POST /Users, one user per request, through wrk."""
     n = t.sizes.users
-    t.measure(
+    t.replay(
         "create",
         "1 create users",
         f"{n:,} users, c={t.sizes.concurrency}",
-        lambda: (t.load(lambda i: Req("POST", "/Users", user_payload(prefix, i)), n), {}, ""),
+        lambda i: Req("POST", "/Users", user_payload(prefix, i)),
+        n,
     )
 
 
 def lookups(t: Target, total: int) -> None:
-    """Workload 2: filter by userName and by externalId among ``total`` users."""
+    """Workload 2: filter by userName and by externalId among ``total`` users, through wrk.
+
+    Every 2xx answer must say ``totalResults`` 1 (checked on each body by ``replay.lua``).
+    """
     t.ensure_population(total)
     have = len(t.pop.ids)
     rng = random.Random(7)
     picks = [rng.randrange(have) for _ in range(t.sizes.lookups)] if have else []
-
-    def check(i: int, resp: httpx.Response) -> str | None:
-        found = resp.json().get("totalResults")
-        return None if found == 1 else f"look-up {i} found {found} users (want 1)"
-
     for attr, value in (("userName", user_name), ("externalId", external_id)):
-        t.measure(
+        t.replay(
             f"lookup.{attr}",
             f"2 look-up by {attr}",
             f"{len(picks):,} of {have:,} users",
-            _lookup_body(t, attr, value, picks, check),
+            _lookup(t, attr, value, picks),
+            len(picks),
+            expect=ONE_RESULT,
         )
 
 
-def _lookup_body(
-    t: Target,
-    attr: str,
-    value: Callable[[str, int], str],
-    picks: list[int],
-    check: Callable[[int, httpx.Response], str | None],
-) -> Callable[[], tuple[Result, dict[str, Any], str]]:
+def _lookup(
+    t: Target, attr: str, value: Callable[[str, int], str], picks: list[int]
+) -> Callable[[int], Req]:
     def make(i: int) -> Req:
         return Req(
             "GET", "/Users", params={"filter": f'{attr} eq "{value(t.pop.prefix, picks[i])}"'}
         )
 
-    return lambda: (t.load(make, len(picks), check), {}, "")
+    return make
 
 
 def group_bulk_add(t: Target, members: int) -> None:
