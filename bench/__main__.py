@@ -24,7 +24,7 @@ from bench.sizes import Sizes
 
 WORKLOADS = ("create", "lookup", "bulk_add", "single", "listing", "sync", "restore", "drift")
 RESULTS = Path(__file__).resolve().parent / "results"
-# Rows driven by wrk (bench/wrk.py); every other row, and the population, by httpx.
+# Rows driven by wrk (bench/wrk.py); every other row, and the population, by bench/lean.py.
 WRK_ROWS = ("ceiling.get", "ceiling.post", "create", "lookup.userName", "lookup.externalId")
 
 
@@ -108,10 +108,10 @@ def _meta(
                 "how": "each request of a list sent once and timed by bench/replay.lua, "
                 f"{sizes.concurrency} connections, one wrk thread each; cli cpu is wrk's",
             },
-            "httpx": {
-                "version": version("httpx"),
+            "http.client": {
+                "version": platform.python_version(),
                 "rows": "all others, and the population for look-ups",
-                "how": "sync clients, one per thread, keep-alive, in the bench process; "
+                "how": "bench/lean.py: one keep-alive client per thread, in the bench process; "
                 "cli cpu is the bench process's",
             },
         },
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             f"load average at start: {meta['loadavg']}; 'other' = CPU used by other jobs "
             "on this machine during a workload (high = disturbed figures)",
             "load generators: wrk for the ceiling, 1 (create) and 2 (look-ups), each request "
-            f"sent once over {sizes.concurrency} connections; httpx threads for everything else "
+            f"sent once over {sizes.concurrency} connections; http.client threads for the rest "
             "(cli cpu = wrk's CPU on wrk rows, the bench process's on the others)",
             "the ceiling is a trivial endpoint on Tenure's own stack (Starlette, uvicorn, "
             "httptools, uvloop) driven by wrk like 1 and 2, so tenure/ceiling reads as: the share "

@@ -10,8 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from bench.lean import LeanClient
 from bench.load import Req, Result, timed
 from bench.scim import add_members, create_group, remove_member, user_payload
 from bench.servers import venv_bin
@@ -73,11 +72,10 @@ class Admin:
     api_key: str
     api_url: str = ""  # set once the server runs
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.api_url,
+    def client(self) -> LeanClient:
+        return LeanClient(
+            self.api_url,
             params={"org": self.org_id},
-            timeout=120,
             headers={"Authorization": f"Bearer {self.api_key}"},
         )
 
@@ -106,12 +104,12 @@ def items(payload: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _call(client: httpx.Client, req: Req, into: Result) -> Any:
+def _call(client: LeanClient, req: Req, into: Result) -> Any:
     """Send a set-up request; a failure stops the workload (a 404 skips it: not served yet)."""
     resp = timed(client, req, into)
     if resp is not None and resp.is_success:
         return resp.json() if resp.content else None
-    what = f"{req.method} {client.base_url.path.rstrip('/')}{req.url}"
+    what = f"{req.method} {client.base_path}{req.url}"
     if resp is None:
         raise RuntimeError(f"{what}: {into.error_samples[-1:]}")
     if resp.status_code in (404, 405):
@@ -128,7 +126,7 @@ def _seed_history(admin: Admin, room: str, membership: str, n: int) -> None:
         cli(admin.db_url, "seed-history", admin.org_slug, *args)
 
 
-def _history_total(api: httpx.Client, uid: str, room_id: str, into: Result) -> int:
+def _history_total(api: LeanClient, uid: str, room_id: str, into: Result) -> int:
     """History items on the user's active membership in the room (after a restore)."""
     got = items(_call(api, Req("GET", f"/users/{uid}/memberships"), into))
     active = [m for m in got if m.get("room_id") == room_id and m.get("status") == "active"]

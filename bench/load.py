@@ -1,11 +1,9 @@
-"""The latency load generator: a few threads, each with its own keep-alive httpx client.
+"""The latency load generator: a few threads, each with its own keep-alive client
+(``bench.lean``: http.client, which costs a sixth of httpx's CPU per request).
 
-The throughput workloads (the ceiling, 1 and 2) run through wrk instead (``bench.wrk``): httpx
-here tops out near 2k requests/s on one core, below what the servers answer.
-
-Threads with synchronous clients, not asyncio: on this kind of machine httpx's sync client
-drives about twice the requests per second of its async one, and the load generator shares the
-CPUs with the server under test. Every loop is bounded twice: by a request count and a deadline.
+The throughput workloads (the ceiling, 1 and 2) run through wrk instead (``bench.wrk``): a
+Python client tops out near 2k requests/s on one core, below what the servers answer.
+Every loop is bounded twice: by a request count and a deadline.
 """
 
 from __future__ import annotations
@@ -19,8 +17,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from bench.lean import LeanClient, LeanResponse
+
 SCIM_JSON = "application/scim+json"
-TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +33,7 @@ class Req:
 
 
 class Outcome(Protocol):
-    """What a workload's loop hands back: a ``Result`` (httpx) or a ``bench.wrk.WrkResult``."""
+    """What a workload's loop hands back: a ``Result`` (http.client) or a ``bench.wrk.WrkResult``."""
 
     planned: int
     error_samples: list[str]
@@ -95,7 +94,7 @@ class Result:
                 else None
             ),
             "truncated": self.done < self.planned,
-            "generator": "httpx",
+            "generator": "http.client",
         }
 
 
@@ -113,20 +112,20 @@ def ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 2)
 
 
-def make_client(base_url: str, token: str | None) -> httpx.Client:
+def make_client(base_url: str, token: str | None) -> LeanClient:
     headers = {"Accept": SCIM_JSON}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return httpx.Client(base_url=base_url, headers=headers, timeout=TIMEOUT)
+    return LeanClient(base_url, headers=headers)
 
 
-def send(client: httpx.Client, req: Req) -> httpx.Response:
+def send(client: LeanClient, req: Req) -> LeanResponse:
     headers = {"Content-Type": SCIM_JSON} if req.json is not None else None
     return client.request(req.method, req.url, json=req.json, params=req.params, headers=headers)
 
 
-OnResponse = Callable[[int, httpx.Response], "str | None"]
-Task = Callable[[httpx.Client, int, Result], None]
+OnResponse = Callable[[int, LeanResponse], "str | None"]
+Task = Callable[[LeanClient, int, Result], None]
 
 
 def run_tasks(
@@ -187,7 +186,7 @@ def run_load(
     thread-safe) returns a message. Errors are counted, never raised.
     """
 
-    def task(client: httpx.Client, i: int, result: Result) -> None:
+    def task(client: LeanClient, i: int, result: Result) -> None:
         resp = timed(client, make(i), result)
         if resp is not None and resp.is_success and on_response is not None:
             problem = on_response(i, resp)
@@ -197,7 +196,7 @@ def run_load(
     return run_tasks(base_url, token, task, count, concurrency, budget_s)
 
 
-def timed(client: httpx.Client, req: Req, result: Result) -> httpx.Response | None:
+def timed(client: LeanClient, req: Req, result: Result) -> LeanResponse | None:
     """Send one request on an open client, recording it into ``result``."""
     t0 = time.perf_counter()
     try:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from bench.lean import LeanClient, LeanResponse
 from bench.load import Req, Result, Task, make_client, run_load, run_tasks, timed
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -62,7 +63,7 @@ def remove_member(member_id: str, entra: bool = False) -> dict[str, Any]:
     return patch({"op": "remove", "path": f'members[value eq "{member_id}"]'})
 
 
-def resource_id(resp: httpx.Response) -> str | None:
+def resource_id(resp: LeanResponse) -> str | None:
     try:
         data = resp.json()
     except ValueError:
@@ -72,7 +73,7 @@ def resource_id(resp: httpx.Response) -> str | None:
 
 
 def create_group(
-    client: httpx.Client, name: str, members: list[str] | None = None, result: Result | None = None
+    client: LeanClient, name: str, members: list[str] | None = None, result: Result | None = None
 ) -> str:
     """POST one group (members inline, if any) and return its id."""
     req = Req("POST", "/Groups", group_payload(name, members))
@@ -135,7 +136,7 @@ def populate(
     if missing:  # no Bulk, or some Bulk operations failed: fill the gaps one by one
         lock = threading.Lock()
 
-        def keep(i: int, resp: httpx.Response) -> str | None:
+        def keep(i: int, resp: LeanResponse) -> str | None:
             rid = resource_id(resp)
             with lock:
                 slots[missing[i]] = rid
@@ -163,7 +164,7 @@ def populate(
 
 
 def _bulk_task(prefix: str, start: int, n: int, batch: int, slots: list[str | None]) -> Task:
-    def task(client: httpx.Client, b: int, result: Result) -> None:
+    def task(client: LeanClient, b: int, result: Result) -> None:
         lo, hi = b * batch, min(n, (b + 1) * batch)
         ops = [
             {

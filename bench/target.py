@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from bench.lean import LeanClient, LeanResponse
 from bench.load import Outcome, Req, Result, make_client, run_load
 from bench.pg import cpu_delta, postgres_cpu
 from bench.report import Row, progress
@@ -137,7 +136,7 @@ class Target:
         self,
         make: Callable[[int], Req],
         count: int,
-        on_response: Callable[[int, httpx.Response], str | None] | None = None,
+        on_response: Callable[[int, LeanResponse], str | None] | None = None,
         concurrency: int | None = None,
     ) -> Result:
         c = self.sizes.concurrency if concurrency is None else concurrency
@@ -168,7 +167,7 @@ class Target:
 
         return self.measure(key, title, size, body, setup)
 
-    def client(self) -> httpx.Client:
+    def client(self) -> LeanClient:
         return make_client(self.scim_url, self.token)
 
     def ensure_population(self, total: int) -> None:

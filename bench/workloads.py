@@ -7,8 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
+from bench.lean import LeanClient, LeanResponse
 from bench.load import Req, Result, run_tasks, send, timed
 from bench.scim import (
     add_members,
@@ -132,7 +131,7 @@ def single_add_remove(t: Target, small: int, large: int) -> None:
         }
 
         def task(
-            client: httpx.Client,
+            client: LeanClient,
             i: int,
             _: Result,
             gid: str = gid,
@@ -172,7 +171,7 @@ def group_listing(t: Target, groups: int, size: int) -> None:
             group_payload(f"bench-list-{t.pop.prefix}-{i:04d}", ids[lo : lo + size]),
         )
 
-    def keep(i: int, resp: httpx.Response) -> str | None:
+    def keep(i: int, resp: LeanResponse) -> str | None:
         made.append(resource_id(resp))
         return None
 
@@ -182,7 +181,7 @@ def group_listing(t: Target, groups: int, size: int) -> None:
 
     t.measure("listing.setup", "5 setup: create groups", f"{groups}x{size:,} members", body)
 
-    def check(i: int, resp: httpx.Response) -> str | None:
+    def check(i: int, resp: LeanResponse) -> str | None:
         found = resp.json().get("Resources") or []
         with_members = sum(1 for g in found if g.get("members"))
         return f"{with_members} groups came with members" if with_members else None
@@ -213,7 +212,7 @@ def group_listing(t: Target, groups: int, size: int) -> None:
     gid, expected = t.big_group
     seen: list[int] = []
 
-    def count_members(i: int, resp: httpx.Response) -> str | None:
+    def count_members(i: int, resp: LeanResponse) -> str | None:
         seen.append(len(resp.json().get("members") or []))
         return None if seen[-1] == expected else f"group has {seen[-1]} members, want {expected}"
 
@@ -234,14 +233,14 @@ def entra_sync(t: Target, users: int, groups: int) -> None:
     prefix = f"sync{t.pop.prefix}"
     ids: list[str | None] = [None] * users
 
-    def user_task(client: httpx.Client, i: int, r: Result) -> None:
+    def user_task(client: LeanClient, i: int, r: Result) -> None:
         name = user_name(prefix, i)
         found = timed(client, Req("GET", "/Users", params={"filter": f'userName eq "{name}"'}), r)
         if found is not None and found.is_success and found.json().get("totalResults") == 0:
             created = timed(client, Req("POST", "/Users", user_payload(prefix, i)), r)
             ids[i] = resource_id(created) if created is not None and created.is_success else None
 
-    def group_task(client: httpx.Client, g: int, r: Result) -> None:
+    def group_task(client: LeanClient, g: int, r: Result) -> None:
         name = f"bench-sync-{t.pop.prefix}-{g:03d}"
         timed(client, Req("GET", "/Groups", params={"filter": f'displayName eq "{name}"'}), r)
         gid = create_group(client, name, None, r)

@@ -87,4 +87,4 @@ class AuditRepository(TenantRepository):
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
 
-_INSERT = insert(audit_log)
+_INSERT = insert(audit_log).inline()  # no RETURNING of ids: nothing reads them back
