@@ -33,7 +33,7 @@ class Req:
 
 
 class Outcome(Protocol):
-    """What a workload's loop hands back: a ``Result`` (http.client) or a ``bench.wrk.WrkResult``."""
+    """What a workload's loop hands back: a ``Result`` or a ``bench.wrk.WrkResult``."""
 
     planned: int
     error_samples: list[str]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import admin, pg, workloads
@@ -118,7 +119,8 @@ def run_tenure(
         analyzer.start()
         progress("autovacuum is off: the bench runs ANALYZE every 30 s in its stead")
     try:
-        _tenure_runs(rows, sizes, only, backend, workers, run_dir, db_url, adm)
+        settle = analyzer.analyze if analyzer is not None else None
+        _tenure_runs(rows, sizes, only, backend, workers, run_dir, db_url, adm, settle)
     finally:
         if analyzer is not None:
             analyzer.stop()
@@ -143,6 +145,7 @@ def _tenure_runs(
     run_dir: Path,
     db_url: str,
     adm: admin.Admin,
+    settle: Callable[[], None] | None,
 ) -> None:
     pop = Population("p")
     for n, w in enumerate(workers if backend == "postgresql" else workers[:1]):
@@ -163,6 +166,7 @@ def _tenure_runs(
                     pop,
                     rows,
                     admin=adm,
+                    settle=settle,
                 )
                 if "create" in only:
                     workloads.create_users(t, f"c{w}")

@@ -77,6 +77,8 @@ class Target:
     rows: list[Row] = field(default_factory=list)
     big_group: tuple[str, int] | None = None  # (id, members) built by the bulk-add workload
     admin: Any = None  # bench.admin.Admin for Tenure
+    # After a bulk load: ANALYZE, as autovacuum would, when it is off (bench.pg.Analyzer).
+    settle: Callable[[], None] | None = None
 
     def measure(
         self,
@@ -192,6 +194,12 @@ class Target:
             )
 
         self.measure("populate", "populate users", f"+{total - before:,}", body)
+        self.settled()
+
+    def settled(self) -> None:
+        """Let the database catch up on statistics after a bulk load (untimed)."""
+        if self.settle is not None:
+            self.settle()
 
 
 def _brief(row: Row) -> str:

@@ -104,6 +104,7 @@ def group_bulk_add(t: Target, members: int) -> None:
         )
 
     t.measure("bulk_add", "3 group add, PATCH x100", f"{members:,} members", body)
+    t.settled()
 
 
 def single_add_remove(t: Target, small: int, large: int) -> None:

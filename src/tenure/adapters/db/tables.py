@@ -244,6 +244,15 @@ membership_periods = Table(
     Column("ended_by", String(120)),
     Column("end_request_id", String(64)),
     Index("ix_membership_periods_end", "org_id", "ended_at"),
+    # A membership has at most one open period: its current one. Closing it (every removal)
+    # finds it through this index whatever the planner knows of the table's size.
+    Index(
+        "uq_membership_periods_open",
+        "membership_id",
+        unique=True,
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
 )
 
 meetings = Table(

@@ -292,7 +292,7 @@ _STATE = (
     "last_end_reason",
 )
 _INSERT = insert(memberships)
-_INSERT_PERIOD = insert(membership_periods)
+_INSERT_PERIOD = insert(membership_periods).inline()  # ids are not read back
 _SAVE = (
     update(memberships)
     .where(tenant(memberships), memberships.c.id == bindparam("b_id"))
