@@ -27,10 +27,10 @@ class Runtime:
     @property
     def executor(self) -> ThreadPoolExecutor:
         """The threads SCIM use cases run on: as many as the pool has connections, and its
-        overflow, so a request waits for a thread rather than for a connection.
-
-        ``loop.run_in_executor`` on this pool costs a third of anyio's ``to_thread`` per hop
-        (no capacity limiter, cancel scope or context copy), measured in docs/performance.md.
+        overflow, so a request waits for a thread rather than for a connection. A plain
+        executor: no capacity limiter, cancel scope or context copy per hop, none of which a
+        use case needs. (Running use cases on the event loop instead was measured slower: see
+        docs/performance.md.)
         """
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
