@@ -37,9 +37,13 @@ class Outcome(Protocol):
 
     planned: int
     error_samples: list[str]
+    statuses: Counter[int]
 
     @property
     def done(self) -> int: ...
+
+    @property
+    def errors(self) -> int: ...
 
     def summary(self) -> dict[str, Any]: ...
 
@@ -76,26 +80,29 @@ class Result:
         self.client_cpu += other.client_cpu
 
     def summary(self) -> dict[str, Any]:
-        lat = sorted(self.latencies)
+        cpu = self.client_cpu
         return {
-            "requests": self.done,
-            "planned": self.planned,
-            "elapsed_s": round(self.elapsed, 3),
-            "rps": round(self.done / self.elapsed, 1) if self.elapsed > 0 else None,
-            "p50_ms": ms(percentile(lat, 50)),
-            "p95_ms": ms(percentile(lat, 95)),
-            "p99_ms": ms(percentile(lat, 99)),
-            "errors": self.errors,
-            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-            "error_samples": self.error_samples,
-            "client_cpu_pct": (
-                round(100 * self.client_cpu / self.elapsed)
-                if self.elapsed and self.client_cpu
-                else None
-            ),
-            "truncated": self.done < self.planned,
+            **timing_summary(self, self.elapsed, sorted(self.latencies)),
+            "client_cpu_pct": round(100 * cpu / self.elapsed) if self.elapsed and cpu else None,
             "generator": "http.client",
         }
+
+
+def timing_summary(outcome: Outcome, elapsed: float, lat: Sequence[float]) -> dict[str, Any]:
+    """The figures every row reports, from its sorted latencies (seconds)."""
+    return {
+        "requests": outcome.done,
+        "planned": outcome.planned,
+        "elapsed_s": round(elapsed, 3),
+        "rps": round(outcome.done / elapsed, 1) if elapsed > 0 else None,
+        "p50_ms": ms(percentile(lat, 50)),
+        "p95_ms": ms(percentile(lat, 95)),
+        "p99_ms": ms(percentile(lat, 99)),
+        "errors": outcome.errors,
+        "statuses": {str(k): v for k, v in sorted(outcome.statuses.items())},
+        "error_samples": outcome.error_samples,
+        "truncated": outcome.done < outcome.planned,
+    }
 
 
 def percentile(sorted_values: Sequence[float], pct: float) -> float | None:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from bench.load import SCIM_JSON, Req, ms, percentile
+from bench.load import SCIM_JSON, Req, ms, timing_summary
 
 WRK = "/usr/bin/wrk"
 SCRIPT = Path(__file__).resolve().parent / "replay.lua"
@@ -84,18 +84,8 @@ class WrkResult:
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
         return {
-            "requests": self.done,
-            "planned": self.planned,
-            "elapsed_s": round(self.elapsed, 3),
-            "rps": round(self.done / self.elapsed, 1) if self.elapsed > 0 else None,
-            "p50_ms": ms(percentile(lat, 50)),
-            "p95_ms": ms(percentile(lat, 95)),
-            "p99_ms": ms(percentile(lat, 99)),
-            "errors": self.errors,
-            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-            "error_samples": self.error_samples,
+            **timing_summary(self, self.elapsed, lat),
             "client_cpu_pct": round(100 * self.client_cpu / self.wall) if self.wall else None,
-            "truncated": self.done < self.planned,
             "generator": "wrk",
             "wrk": {
                 "connections": self.connections,

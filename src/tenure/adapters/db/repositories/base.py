@@ -12,6 +12,7 @@ from sqlalchemy import (
     Executable,
     Select,
     Table,
+    and_,
     bindparam,
     func,
     select,
@@ -36,7 +37,9 @@ class Bound:
     """A filter condition whose SQL depends only on ``shape``; its values are in ``params``.
 
     The look-ups an IdP makes on every sync (``userName eq "…"``) come as one; their page
-    statement is built once per shape and run with the values bound.
+    statement is built once per shape and run with the values bound. A shape stands for the
+    condition's SQL *and* the order its pages come in: the SCIM edge makes a ``Bound`` only
+    for unsorted lists, which page in the resource's one default order.
     """
 
     where: ColumnElement[bool]
@@ -68,6 +71,53 @@ class TenantRepository:
         if self.conn.dialect.name == "postgresql":
             return stmt.with_for_update()
         return stmt
+
+    def live_page(
+        self,
+        table: Table,
+        where: ColumnElement[bool] | Bound | None,
+        order_by: Sequence[Any],
+        offset: int,
+        limit: int,
+        *,
+        extra: Sequence[ColumnElement[Any]] = (),
+        variant: Hashable = None,
+    ) -> tuple[int, list[Any]]:
+        """A page of the live (not deleted) rows of ``table`` matching ``where``, and the total.
+
+        A :class:`Bound` condition runs from a statement built once per shape and ``variant``
+        (what ``extra`` adds); any other condition is built for the request.
+        """
+        if isinstance(where, Bound) and limit > 0:
+            cond = where.where
+            found = self.bound_page(
+                (table.name, self.conn.dialect.name, where.shape, variant),
+                lambda: (
+                    select(table, *extra)
+                    .where(tenant(table), table.c.deleted_at.is_(None), cond)
+                    .order_by(*order_by)
+                ),
+                offset,
+                limit,
+                where.params,
+            )
+            if found is not None:
+                return found
+        base = [self.scoped(table), table.c.deleted_at.is_(None)]
+        if isinstance(where, Bound):
+            base.append(where.where)
+        elif where is not None:
+            base.append(where)
+        return self.counted_page(
+            table,
+            and_(*base),
+            order_by,
+            offset,
+            limit,
+            filtered=where is not None,
+            extra=extra,
+            params=where.params if isinstance(where, Bound) else None,
+        )
 
     def bound_page(
         self,

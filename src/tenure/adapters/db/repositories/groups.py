@@ -8,7 +8,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Executable, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Executable, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -112,35 +112,7 @@ class GroupRepository(TenantRepository):
         offset: int,
         limit: int,
     ) -> tuple[int, list[Group]]:
-        found = None
-        if isinstance(where, Bound) and limit > 0:
-            cond = where.where
-            found = self.bound_page(
-                ("groups", self.conn.dialect.name, where.shape),
-                lambda: (
-                    select(groups)
-                    .where(tenant(groups), groups.c.deleted_at.is_(None), cond)
-                    .order_by(*order_by)
-                ),
-                offset,
-                limit,
-                where.params,
-            )
-        if found is None:
-            base = [self.scoped(groups), groups.c.deleted_at.is_(None)]
-            params = where.params if isinstance(where, Bound) else None
-            if where is not None:
-                base.append(where.where if isinstance(where, Bound) else where)
-            found = self.counted_page(
-                groups,
-                and_(*base),
-                order_by,
-                offset,
-                limit,
-                filtered=where is not None,
-                params=params,
-            )
-        total, rows = found
+        total, rows = self.live_page(groups, where, order_by, offset, limit)
         return total, [to_group(r) for r in rows]
 
     # -- members ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -128,36 +128,9 @@ class UserRepository(TenantRepository):
     ) -> tuple[int, list[tuple[User, list[tuple[str, str]]]]]:
         """A page of live users, each with its groups when asked: one statement for a look-up."""
         extra = [_groups_column(self.conn.dialect.name)] if with_groups else []
-        found = None
-        if isinstance(where, Bound) and limit > 0:
-            cond = where.where
-            found = self.bound_page(
-                ("users", self.conn.dialect.name, where.shape, with_groups),
-                lambda: (
-                    select(users, *extra)
-                    .where(tenant(users), users.c.deleted_at.is_(None), cond)
-                    .order_by(*order_by)
-                ),
-                offset,
-                limit,
-                where.params,
-            )
-        if found is None:
-            base = [self.scoped(users), users.c.deleted_at.is_(None)]
-            params = where.params if isinstance(where, Bound) else None
-            if where is not None:
-                base.append(where.where if isinstance(where, Bound) else where)
-            found = self.counted_page(
-                users,
-                and_(*base),
-                order_by,
-                offset,
-                limit,
-                filtered=where is not None,
-                extra=extra,
-                params=params,
-            )
-        total, rows = found
+        total, rows = self.live_page(
+            users, where, order_by, offset, limit, extra=extra, variant=with_groups
+        )
         return total, [(to_user(r), _pairs(r._groups) if with_groups else []) for r in rows]
 
     def ids_by_alias(self, kind: str, value: str) -> list[str]:
