@@ -116,50 +116,56 @@ class MembershipRepository(TenantRepository):
         """Insert new memberships with their first, open period."""
         if not created:
             return
-        self.conn.execute(
-            _INSERT,
-            [
-                {
-                    "id": m.id,
-                    "org_id": self.org_id,
-                    "created_at": m.created_at,
-                    "version": 1,
-                    "room_id": m.room_id,
-                    "user_id": m.user_id,
-                    **self._state(m),
-                }
-                for m in created
-            ],
-        )
+        rows = [
+            {
+                "id": m.id,
+                "org_id": self.org_id,
+                "created_at": m.created_at,
+                "version": 1,
+                "room_id": m.room_id,
+                "user_id": m.user_id,
+                **self._state(m),
+            }
+            for m in created
+        ]
+        if self._pg:  # the membership and its period in one statement
+            self.conn.execute(
+                _ADD_OPENED,
+                [
+                    {f"m_{k}": v for k, v in row.items()} | self._period(m, request_id)
+                    for row, m in zip(rows, created, strict=True)
+                ],
+            )
+            return
+        self.conn.execute(_INSERT, rows)
         self._open_periods(created, request_id)
 
     def save_many(self, changed: Sequence[Membership], request_id: str | None) -> None:
-        """Persist status changes: close ended periods and open started ones."""
+        """Persist status changes: close ended periods and open started ones.
+
+        On PostgreSQL each membership and its period change in one statement.
+        """
         if not changed:
             return
-        self.conn.execute(
-            _SAVE,
-            [
-                {TENANT: self.org_id, "b_id": m.id}
-                | {f"b_{k}": v for k, v in self._state(m).items()}
-                for m in changed
-            ],
-        )
-        ended = [
-            {
-                TENANT: self.org_id,
-                "b_membership_id": m.id,
-                "b_ended_at": m.last_ended_at,
-                "b_end_reason": m.last_end_reason,
-                "b_ended_by": self._ender(m),
-                "b_end_request_id": request_id,
-            }
+        saved = {
+            m.id: {TENANT: self.org_id, "b_id": m.id}
+            | {f"b_{k}": v for k, v in self._state(m).items()}
             for m in changed
-            if not m.is_active
-        ]
+        }
+        ended = {m.id: self._ending(m, request_id) for m in changed if not m.is_active}
+        started = [m for m in changed if m.is_active]
+        if self._pg:
+            if ended:
+                self.conn.execute(_SAVE_ENDED, [saved[i] | e for i, e in ended.items()])
+            if started:
+                self.conn.execute(
+                    _SAVE_OPENED, [saved[m.id] | self._period(m, request_id) for m in started]
+                )
+            return
+        self.conn.execute(_SAVE, list(saved.values()))
         if ended:
-            self.conn.execute(_END_PERIOD, ended)
-        self._open_periods([m for m in changed if m.is_active], request_id)
+            self.conn.execute(_END_PERIOD, list(ended.values()))
+        self._open_periods(started, request_id)
 
     def save_source(self, m: Membership) -> None:
         self.conn.execute(
@@ -254,20 +260,38 @@ class MembershipRepository(TenantRepository):
     def _ender(m: Membership) -> str | None:
         return m.last_actor or "system:tenure"
 
+    @property
+    def _pg(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    def _ending(self, m: Membership, request_id: str | None) -> dict[str, Any]:
+        return {
+            TENANT: self.org_id,
+            "b_membership_id": m.id,
+            "b_ended_at": m.last_ended_at,
+            "b_end_reason": m.last_end_reason,
+            "b_ended_by": self._ender(m),
+            "b_end_request_id": request_id,
+        }
+
+    def _period(self, m: Membership, request_id: str | None) -> dict[str, Any]:
+        """The parameters of ``m``'s newest (open) period, for the combined statements."""
+        period = m.periods[-1]
+        return {
+            TENANT: self.org_id,
+            "p_membership_id": m.id,
+            "p_started_at": period.started_at,
+            "p_start_reason": period.start_reason,
+            "p_started_by": period.started_by,
+            "p_start_request_id": request_id,
+        }
+
     def _open_periods(self, started: Sequence[Membership], request_id: str | None) -> None:
-        rows = []
-        for m in started:
-            period = m.periods[-1]
-            rows.append(
-                {
-                    "org_id": self.org_id,
-                    "membership_id": m.id,
-                    "started_at": period.started_at,
-                    "start_reason": period.start_reason,
-                    "started_by": period.started_by,
-                    "start_request_id": request_id,
-                }
-            )
+        rows = [
+            {"org_id": self.org_id}
+            | {k[2:]: v for k, v in self._period(m, request_id).items() if k.startswith("p_")}
+            for m in started
+        ]
         if rows:
             self.conn.execute(_INSERT_PERIOD, rows)
 
@@ -329,3 +353,25 @@ def _in_room(lock_for: str) -> Executable:
     if lock_for == "postgresql":
         return stmt.order_by(memberships.c.id).with_for_update()
     return stmt.order_by(memberships.c.id) if lock_for else stmt
+
+
+# PostgreSQL: a membership and its period in one statement (a data-modifying CTE).
+_OPEN_PERIOD = insert(membership_periods).values(
+    org_id=bindparam(TENANT),
+    **{
+        c: bindparam(f"p_{c}")
+        for c in ("membership_id", "started_at", "start_reason", "started_by", "start_request_id")
+    },
+)
+_ADD_OPENED = _OPEN_PERIOD.add_cte(
+    insert(memberships)
+    .values(
+        **{
+            c: bindparam(f"m_{c}")
+            for c in ("id", "org_id", "created_at", "version", "room_id", "user_id", *_STATE)
+        }
+    )
+    .cte("added")
+)
+_SAVE_OPENED = _OPEN_PERIOD.add_cte(_SAVE.cte("saved"))
+_SAVE_ENDED = _END_PERIOD.add_cte(_SAVE.cte("saved"))
