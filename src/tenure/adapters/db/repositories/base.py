@@ -66,9 +66,13 @@ class TenantRepository:
         as :data:`TENANT`, so a prebuilt statement is still scoped by construction."""
         return self.conn.execute(stmt, {**values, TENANT: self.org_id})
 
+    @property
+    def on_postgresql(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
     def _lock(self, stmt: Any) -> Any:
         # SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the rows.
-        if self.conn.dialect.name == "postgresql":
+        if self.on_postgresql:
             return stmt.with_for_update()
         return stmt
 

@@ -159,7 +159,7 @@ class GroupRepository(TenantRepository):
         live: dict[str, bool] = {}
         fresh: set[str] = set()
         for chunk in _chunks(wanted):
-            if self.conn.dialect.name == "postgresql":
+            if self.on_postgresql:
                 rows = list(self.run(_ADD_LIVE_PG, group_id=group_id, user_ids=chunk, added_at=at))
                 live.update((r.id, bool(r.active)) for r in rows)
                 fresh.update(r.id for r in rows if r.added)

@@ -113,59 +113,38 @@ class MembershipRepository(TenantRepository):
         return found
 
     def add_many(self, created: Sequence[Membership], request_id: str | None) -> None:
-        """Insert new memberships with their first, open period."""
+        """Insert new memberships with their first, open period (on PostgreSQL, each in one
+        statement)."""
         if not created:
             return
-        rows = [
-            {
-                "id": m.id,
-                "org_id": self.org_id,
-                "created_at": m.created_at,
-                "version": 1,
-                "room_id": m.room_id,
-                "user_id": m.user_id,
-                **self._state(m),
-            }
-            for m in created
-        ]
-        if self._pg:  # the membership and its period in one statement
-            self.conn.execute(
-                _ADD_OPENED,
-                [
-                    {f"m_{k}": v for k, v in row.items()} | self._period(m, request_id)
-                    for row, m in zip(rows, created, strict=True)
-                ],
-            )
+        added = [self._created(m) for m in created]
+        opened = [self._opened(m, request_id) for m in created]
+        if self.on_postgresql:
+            self.conn.execute(_ADD_OPENED, [a | o for a, o in zip(added, opened, strict=True)])
             return
-        self.conn.execute(_INSERT, rows)
-        self._open_periods(created, request_id)
+        self.conn.execute(_ADD, added)
+        self.conn.execute(_OPEN_PERIOD, opened)
 
     def save_many(self, changed: Sequence[Membership], request_id: str | None) -> None:
-        """Persist status changes: close ended periods and open started ones.
-
-        On PostgreSQL each membership and its period change in one statement.
-        """
+        """Persist status changes: close ended periods and open started ones (on PostgreSQL,
+        each membership and its period in one statement)."""
         if not changed:
             return
-        saved = {
-            m.id: {TENANT: self.org_id, "b_id": m.id}
-            | {f"b_{k}": v for k, v in self._state(m).items()}
-            for m in changed
-        }
-        ended = {m.id: self._ending(m, request_id) for m in changed if not m.is_active}
+        ended = [m for m in changed if not m.is_active]
         started = [m for m in changed if m.is_active]
-        if self._pg:
+        if self.on_postgresql:
             if ended:
-                self.conn.execute(_SAVE_ENDED, [saved[i] | e for i, e in ended.items()])
+                rows = [self._saved(m) | self._ending(m, request_id) for m in ended]
+                self.conn.execute(_SAVE_ENDED, rows)
             if started:
-                self.conn.execute(
-                    _SAVE_OPENED, [saved[m.id] | self._period(m, request_id) for m in started]
-                )
+                rows = [self._saved(m) | self._opened(m, request_id) for m in started]
+                self.conn.execute(_SAVE_OPENED, rows)
             return
-        self.conn.execute(_SAVE, list(saved.values()))
+        self.conn.execute(_SAVE, [self._saved(m) for m in changed])
         if ended:
-            self.conn.execute(_END_PERIOD, list(ended.values()))
-        self._open_periods(started, request_id)
+            self.conn.execute(_END_PERIOD, [self._ending(m, request_id) for m in ended])
+        if started:
+            self.conn.execute(_OPEN_PERIOD, [self._opened(m, request_id) for m in started])
 
     def save_source(self, m: Membership) -> None:
         self.conn.execute(
@@ -260,11 +239,23 @@ class MembershipRepository(TenantRepository):
     def _ender(m: Membership) -> str | None:
         return m.last_actor or "system:tenure"
 
-    @property
-    def _pg(self) -> bool:
-        return self.conn.dialect.name == "postgresql"
+    def _created(self, m: Membership) -> dict[str, Any]:
+        return {
+            "m_id": m.id,
+            "m_org_id": self.org_id,
+            "m_created_at": m.created_at,
+            "m_version": 1,
+            "m_room_id": m.room_id,
+            "m_user_id": m.user_id,
+        } | {f"m_{k}": v for k, v in self._state(m).items()}
+
+    def _saved(self, m: Membership) -> dict[str, Any]:
+        return {TENANT: self.org_id, "b_id": m.id} | {
+            f"b_{k}": v for k, v in self._state(m).items()
+        }
 
     def _ending(self, m: Membership, request_id: str | None) -> dict[str, Any]:
+        """The parameters that close ``m``'s open period."""
         return {
             TENANT: self.org_id,
             "b_membership_id": m.id,
@@ -274,8 +265,8 @@ class MembershipRepository(TenantRepository):
             "b_end_request_id": request_id,
         }
 
-    def _period(self, m: Membership, request_id: str | None) -> dict[str, Any]:
-        """The parameters of ``m``'s newest (open) period, for the combined statements."""
+    def _opened(self, m: Membership, request_id: str | None) -> dict[str, Any]:
+        """The parameters of ``m``'s newest (open) period."""
         period = m.periods[-1]
         return {
             TENANT: self.org_id,
@@ -285,15 +276,6 @@ class MembershipRepository(TenantRepository):
             "p_started_by": period.started_by,
             "p_start_request_id": request_id,
         }
-
-    def _open_periods(self, started: Sequence[Membership], request_id: str | None) -> None:
-        rows = [
-            {"org_id": self.org_id}
-            | {k[2:]: v for k, v in self._period(m, request_id).items() if k.startswith("p_")}
-            for m in started
-        ]
-        if rows:
-            self.conn.execute(_INSERT_PERIOD, rows)
 
     def relink(self, membership_id: str, user_id: str) -> None:
         """Point a membership at another record of the same person (restore across re-creation)."""
@@ -315,8 +297,12 @@ _STATE = (
     "last_ended_at",
     "last_end_reason",
 )
-_INSERT = insert(memberships)
-_INSERT_PERIOD = insert(membership_periods).inline()  # ids are not read back
+_ADD = insert(memberships).values(
+    **{
+        c: bindparam(f"m_{c}")
+        for c in ("id", "org_id", "created_at", "version", "room_id", "user_id", *_STATE)
+    }
+)
 _SAVE = (
     update(memberships)
     .where(tenant(memberships), memberships.c.id == bindparam("b_id"))
@@ -355,23 +341,25 @@ def _in_room(lock_for: str) -> Executable:
     return stmt.order_by(memberships.c.id) if lock_for else stmt
 
 
-# PostgreSQL: a membership and its period in one statement (a data-modifying CTE).
-_OPEN_PERIOD = insert(membership_periods).values(
-    org_id=bindparam(TENANT),
-    **{
-        c: bindparam(f"p_{c}")
-        for c in ("membership_id", "started_at", "start_reason", "started_by", "start_request_id")
-    },
-)
-_ADD_OPENED = _OPEN_PERIOD.add_cte(
-    insert(memberships)
+_PERIOD_START = ("membership_id", "started_at", "start_reason", "started_by", "start_request_id")
+_OPEN_PERIOD = (
+    insert(membership_periods)
     .values(
+        org_id=bindparam(TENANT),
         **{
-            c: bindparam(f"m_{c}")
-            for c in ("id", "org_id", "created_at", "version", "room_id", "user_id", *_STATE)
-        }
+            c: bindparam(f"p_{c}")
+            for c in (
+                "membership_id",
+                "started_at",
+                "start_reason",
+                "started_by",
+                "start_request_id",
+            )
+        },
     )
-    .cte("added")
+    .inline()  # period ids are not read back
 )
+# PostgreSQL: a membership and its period in one statement (a data-modifying CTE).
+_ADD_OPENED = _OPEN_PERIOD.add_cte(_ADD.cte("added"))
 _SAVE_OPENED = _OPEN_PERIOD.add_cte(_SAVE.cte("saved"))
 _SAVE_ENDED = _END_PERIOD.add_cte(_SAVE.cte("saved"))

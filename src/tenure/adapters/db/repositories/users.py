@@ -220,7 +220,7 @@ class UserRepository(TenantRepository):
         ]
         if not rows:
             return
-        dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        dialect_insert = pg_insert if self.on_postgresql else sqlite_insert
         stmt = dialect_insert(user_aliases).on_conflict_do_nothing(
             index_elements=["user_id", "kind", "value_ci"]
         )
