@@ -293,7 +293,7 @@ def compile_filter(text: str, catalogue: Catalogue, dialect: str) -> Cond:
 def compile_bound(text: str, catalogue: Catalogue, dialect: str) -> Cond | Bound:
     """Like :func:`compile_filter`, but the IdP's look-up shape, ``attr eq "string"`` on a
     string attribute, comes back as a :class:`Bound`: SQL built once per attribute, the
-    value bound (the same condition :func:`_compare` builds, see the tests)."""
+    value bound. The rules are :func:`_compare`'s (:func:`_fold`, :func:`_present`)."""
     simple = _simple(text) if len(text) <= 4096 else None
     if simple is None or simple.op is not CompareOperator.eq or not isinstance(simple.value, str):
         return compile_filter(text, catalogue, dialect)
@@ -301,17 +301,13 @@ def compile_bound(text: str, catalogue: Catalogue, dialect: str) -> Cond | Bound
     scalar = catalogue.scalars.get(key)
     if scalar is None or scalar.type != "string":
         return compile_filter(text, catalogue, dialect)
-    value = simple.value if scalar.case_exact else simple.value.lower()
     shape = (catalogue.core, key, "eq", dialect)
     where = _BOUND.get(shape)
     if where is None:
-        expr = scalar.expr(dialect)
-        if not scalar.case_exact and not scalar.lowered:
-            expr = func.lower(expr)
-        where = expr == bindparam("filter_value", type_=String)
-        if scalar.nullable:
-            where = and_(expr.is_not(None), where)
-        _BOUND[shape] = where
+        expr, _ = _fold(scalar.expr(dialect), "", scalar.case_exact, scalar.lowered)
+        value_param = bindparam("filter_value", type_=String)
+        where = _BOUND[shape] = _present(expr, expr == value_param, scalar.nullable)
+    value = simple.value if scalar.case_exact else simple.value.lower()
     return Bound(where, {"filter_value": value}, shape)
 
 
@@ -409,7 +405,7 @@ def _compare(
         if not isinstance(value, bool) or op not in (CompareOperator.eq, CompareOperator.ne):
             raise InvalidFilter(f"{name} is boolean: compare it with eq or ne and true or false")
         cond = expr == value if op is CompareOperator.eq else expr != value
-        return and_(expr.is_not(None), cond) if nullable else cond
+        return _present(expr, cond, nullable)
     if type_ == "dateTime":
         if op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
             raise InvalidFilter(f"{name} is a dateTime: co, sw and ew do not apply")
@@ -417,9 +413,7 @@ def _compare(
     elif isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidFilter(f"{name} is a string: compare it with a string")
     else:
-        value = str(value)
-        if not case_exact:
-            expr, value = (expr if lowered else func.lower(expr)), value.lower()
+        expr, value = _fold(expr, str(value), case_exact, lowered)
     if op is CompareOperator.co:
         cond = expr.like(f"%{_escape_like(value)}%", escape="\\")
     elif op is CompareOperator.sw:
@@ -437,6 +431,19 @@ def _compare(
             CompareOperator.lt: expr.__lt__,
             CompareOperator.le: expr.__le__,
         }[op](value)
+    return _present(expr, cond, nullable)
+
+
+def _fold(expr: Expr, value: str, case_exact: bool, lowered: bool) -> tuple[Expr, str]:
+    """Strings compare case-insensitively unless the attribute is caseExact (RFC 7643 §2.1);
+    a ``lowered`` column already holds the lowercased value (and its index)."""
+    if case_exact:
+        return expr, value
+    return (expr if lowered else func.lower(expr)), value.lower()
+
+
+def _present(expr: Expr, cond: Cond, nullable: bool) -> Cond:
+    """An absent value compares false, never NULL, so ``not`` stays exact."""
     return and_(expr.is_not(None), cond) if nullable else cond
 
 
