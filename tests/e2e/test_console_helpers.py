@@ -96,3 +96,30 @@ def test_the_audit_page_filters_by_actor_and_day(tmp_path: Path) -> None:
         by_cli = client.get("/audit", params={"actor": "cli:tenure"}).text
         assert rows(by_cli, "admin:organisation:update") == 0
         assert rows(by_cli, "cli:organisation:create") >= 1
+
+
+def test_a_person_without_email_reads_as_their_username_alone(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from tenure.adapters.db.migrate import upgrade
+    from tenure.settings import Settings
+    from tenure.web.app import create_app
+    from tests.conftest import make_tenant
+
+    url = f"sqlite:///{tmp_path / 'person.db'}"
+    upgrade(url)
+    tenant = make_tenant(url)
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        client.cookies.set("tenure_key", tenant.admin_key)
+        user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}
+        bare = client.post("/scim/v2/Users", json=user | {"userName": "kim"}, headers=tenant.scim)
+        mailed = client.post(
+            "/scim/v2/Users",
+            json=user | {"userName": "lou", "emails": [{"value": "lou@example.com"}]},
+            headers=tenant.scim,
+        )
+        assert '<p class="muted">kim</p>' in client.get(f"/people/{bare.json()['id']}").text
+        assert (
+            '<p class="muted">lou · lou@example.com</p>'
+            in client.get(f"/people/{mailed.json()['id']}").text
+        )
