@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from tenure.adapters.db.prebuilt import Prebuilt, execute_many
 from tenure.adapters.db.repositories.base import TenantRepository
 from tenure.adapters.db.tables import audit_log
 from tenure.domain.audit import AuditEntry
@@ -34,7 +35,8 @@ class AuditRepository(TenantRepository):
         entries, self._pending = self._pending, []
         if not entries:
             return
-        self.conn.execute(
+        execute_many(
+            self.conn,
             _INSERT,
             [
                 {
@@ -87,4 +89,4 @@ class AuditRepository(TenantRepository):
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
 
-_INSERT = insert(audit_log).inline()  # no RETURNING of ids: nothing reads them back
+_INSERT = Prebuilt(insert(audit_log).inline())  # no RETURNING of ids: nothing reads them back

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    CursorResult,
     Executable,
     Select,
     Table,
@@ -18,6 +17,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.sql.elements import ColumnElement
+
+from tenure.adapters.db.prebuilt import Prebuilt, execute, execute_many
 
 TENANT = "tenant_org_id"  # not a column name: UPDATE and INSERT reserve those for their values
 
@@ -47,7 +48,7 @@ class Bound:
     shape: Hashable
 
 
-_PAGES: dict[Hashable, Select[Any]] = {}
+_PAGES: dict[Hashable, Prebuilt] = {}
 
 
 class TenantRepository:
@@ -61,10 +62,23 @@ class TenantRepository:
         """The tenant filter for ``table``; every query of a repository starts from it."""
         return table.c.org_id == self.org_id
 
-    def run(self, stmt: Executable, **values: Any) -> CursorResult[Any]:
+    def run(self, stmt: Executable | Prebuilt, **values: Any) -> Any:
         """Run a statement built with :func:`tenant`: this repository's organisation is bound
-        as :data:`TENANT`, so a prebuilt statement is still scoped by construction."""
-        return self.conn.execute(stmt, {**values, TENANT: self.org_id})
+        as :data:`TENANT`, so a prebuilt statement is still scoped by construction.
+
+        Returns SQLAlchemy's result, or for a :class:`Prebuilt` statement on PostgreSQL the
+        lighter :class:`~tenure.adapters.db.prebuilt.Rows`; both iterate rows and answer
+        ``first``, ``scalar``, ``scalar_one`` and ``scalars``.
+        """
+        params = {**values, TENANT: self.org_id}
+        if isinstance(stmt, Prebuilt):
+            return execute(self.conn, stmt, params)
+        return self.conn.execute(stmt, params)
+
+    def run_many(self, stmt: Prebuilt, rows: Sequence[dict[str, Any]]) -> None:
+        """Run a prebuilt statement that returns nothing once per row of parameters (each row
+        carries its own organisation, as the statement's parameter names require)."""
+        execute_many(self.conn, stmt, rows)
 
     @property
     def on_postgresql(self) -> bool:
@@ -141,7 +155,7 @@ class TenantRepository:
         if stmt is None:
             if len(_PAGES) >= 512:  # shapes are few (attributes x operators); a safety bound
                 _PAGES.clear()
-            stmt = (
+            stmt = Prebuilt(
                 build()
                 .add_columns(func.count().over().label("_total"))
                 .offset(bindparam("page_offset"))

@@ -8,11 +8,12 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
+from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TENANT, Bound, TenantRepository, tenant
 from tenure.adapters.db.rows import to_group, to_org, to_room
 from tenure.adapters.db.tables import (
@@ -273,7 +274,7 @@ def _chunks(ids: Sequence[str], size: int = 1000) -> list[list[str]]:
 
 
 @cache
-def _for_change(dialect: str) -> Executable:
+def _for_change(dialect: str) -> Prebuilt:
     room_cols = [c.label(f"r_{c.name}") for c in rooms.c]
     org_cols = [c.label(f"o_{c.name}") for c in organisations.c]
     stmt = (
@@ -286,14 +287,15 @@ def _for_change(dialect: str) -> Executable:
         .where(tenant(groups), groups.c.id == bindparam("group_id"), groups.c.deleted_at.is_(None))
     )
     # SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the group's row.
-    return stmt.with_for_update(of=groups) if dialect == "postgresql" else stmt
+    return Prebuilt(stmt.with_for_update(of=groups) if dialect == "postgresql" else stmt)
 
 
-_LIVE = select(users.c.id, users.c.active).where(
+_LIVE_USERS = select(users.c.id, users.c.active).where(
     tenant(users),
     users.c.id.in_(bindparam("user_ids", expanding=True)),
     users.c.deleted_at.is_(None),
 )
+_LIVE = Prebuilt(_LIVE_USERS)
 _ADD_SQLITE = (
     sqlite_insert(group_members)
     .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
@@ -301,8 +303,8 @@ _ADD_SQLITE = (
 )
 
 
-def _add_live_pg() -> Executable:
-    live = _LIVE.cte("live")
+def _add_live_pg() -> Prebuilt:
+    live = _LIVE_USERS.cte("live")
     inserted = (
         pg_insert(group_members)
         .from_select(
@@ -318,14 +320,16 @@ def _add_live_pg() -> Executable:
         .returning(group_members.c.user_id)
         .cte("inserted")
     )
-    return select(
-        live.c.id, live.c.active, inserted.c.user_id.is_not(None).label("added")
-    ).select_from(live.outerjoin(inserted, inserted.c.user_id == live.c.id))
+    return Prebuilt(
+        select(
+            live.c.id, live.c.active, inserted.c.user_id.is_not(None).label("added")
+        ).select_from(live.outerjoin(inserted, inserted.c.user_id == live.c.id))
+    )
 
 
 _ADD_LIVE_PG = _add_live_pg()
 
-_REMOVE_MEMBERS = (
+_REMOVE_MEMBERS = Prebuilt(
     delete(group_members)
     .where(
         tenant(group_members),
@@ -335,7 +339,7 @@ _REMOVE_MEMBERS = (
     .returning(group_members.c.user_id)
 )
 
-_TOUCH = (
+_TOUCH = Prebuilt(
     update(groups)
     .where(tenant(groups), groups.c.id == bindparam("group_id"))
     .values(
@@ -346,7 +350,7 @@ _TOUCH = (
     .returning(groups.c.member_count)
 )
 
-_MEMBERS = (
+_MEMBERS = Prebuilt(
     select(group_members.c.group_id, users.c.id, users.c.display_name, users.c.user_name)
     .join(users, users.c.id == group_members.c.user_id)
     .where(

@@ -7,8 +7,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
+from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TENANT, TenantRepository, tenant
 from tenure.adapters.db.rows import to_membership, to_period
 from tenure.adapters.db.tables import (
@@ -120,10 +121,10 @@ class MembershipRepository(TenantRepository):
         added = [self._created(m) for m in created]
         opened = [self._opened(m, request_id) for m in created]
         if self.on_postgresql:
-            self.conn.execute(_ADD_OPENED, [a | o for a, o in zip(added, opened, strict=True)])
+            self.run_many(_ADD_OPENED, [a | o for a, o in zip(added, opened, strict=True)])
             return
-        self.conn.execute(_ADD, added)
-        self.conn.execute(_OPEN_PERIOD, opened)
+        self.run_many(_ADD, added)
+        self.run_many(_OPEN_PERIOD, opened)
 
     def save_many(self, changed: Sequence[Membership], request_id: str | None) -> None:
         """Persist status changes: close ended periods and open started ones (on PostgreSQL,
@@ -135,16 +136,16 @@ class MembershipRepository(TenantRepository):
         if self.on_postgresql:
             if ended:
                 rows = [self._saved(m) | self._ending(m, request_id) for m in ended]
-                self.conn.execute(_SAVE_ENDED, rows)
+                self.run_many(_SAVE_ENDED, rows)
             if started:
                 rows = [self._saved(m) | self._opened(m, request_id) for m in started]
-                self.conn.execute(_SAVE_OPENED, rows)
+                self.run_many(_SAVE_OPENED, rows)
             return
-        self.conn.execute(_SAVE, [self._saved(m) for m in changed])
+        self.run_many(_SAVE, [self._saved(m) for m in changed])
         if ended:
-            self.conn.execute(_END_PERIOD, [self._ending(m, request_id) for m in ended])
+            self.run_many(_END_PERIOD, [self._ending(m, request_id) for m in ended])
         if started:
-            self.conn.execute(_OPEN_PERIOD, [self._opened(m, request_id) for m in started])
+            self.run_many(_OPEN_PERIOD, [self._opened(m, request_id) for m in started])
 
     def save_source(self, m: Membership) -> None:
         self.conn.execute(
@@ -297,13 +298,13 @@ _STATE = (
     "last_ended_at",
     "last_end_reason",
 )
-_ADD = insert(memberships).values(
+_ADD_MEMBERSHIP = insert(memberships).values(
     **{
         c: bindparam(f"m_{c}")
         for c in ("id", "org_id", "created_at", "version", "room_id", "user_id", *_STATE)
     }
 )
-_SAVE = (
+_SAVE_MEMBERSHIP = (
     update(memberships)
     .where(tenant(memberships), memberships.c.id == bindparam("b_id"))
     .values(
@@ -311,7 +312,7 @@ _SAVE = (
         **{k: bindparam(f"b_{k}") for k in _STATE},
     )
 )
-_END_PERIOD = (
+_END_OPEN_PERIOD = (
     update(membership_periods)
     .where(
         tenant(membership_periods),
@@ -328,7 +329,7 @@ _END_PERIOD = (
 
 
 @cache
-def _in_room(lock_for: str) -> Executable:
+def _in_room(lock_for: str) -> Prebuilt:
     """Memberships of some people in one room; ``lock_for`` names the dialect to lock on
     (empty: no lock)."""
     stmt = select(memberships).where(
@@ -337,12 +338,12 @@ def _in_room(lock_for: str) -> Executable:
         memberships.c.user_id.in_(bindparam("user_ids", expanding=True)),
     )
     if lock_for == "postgresql":
-        return stmt.order_by(memberships.c.id).with_for_update()
-    return stmt.order_by(memberships.c.id) if lock_for else stmt
+        return Prebuilt(stmt.order_by(memberships.c.id).with_for_update())
+    return Prebuilt(stmt.order_by(memberships.c.id) if lock_for else stmt)
 
 
 _PERIOD_START = ("membership_id", "started_at", "start_reason", "started_by", "start_request_id")
-_OPEN_PERIOD = (
+_OPEN_A_PERIOD = (
     insert(membership_periods)
     .values(
         org_id=bindparam(TENANT),
@@ -359,7 +360,11 @@ _OPEN_PERIOD = (
     )
     .inline()  # period ids are not read back
 )
+_ADD = Prebuilt(_ADD_MEMBERSHIP)
+_SAVE = Prebuilt(_SAVE_MEMBERSHIP)
+_END_PERIOD = Prebuilt(_END_OPEN_PERIOD)
+_OPEN_PERIOD = Prebuilt(_OPEN_A_PERIOD)
 # PostgreSQL: a membership and its period in one statement (a data-modifying CTE).
-_ADD_OPENED = _OPEN_PERIOD.add_cte(_ADD.cte("added"))
-_SAVE_OPENED = _OPEN_PERIOD.add_cte(_SAVE.cte("saved"))
-_SAVE_ENDED = _END_PERIOD.add_cte(_SAVE.cte("saved"))
+_ADD_OPENED = Prebuilt(_OPEN_A_PERIOD.add_cte(_ADD_MEMBERSHIP.cte("added")))
+_SAVE_OPENED = Prebuilt(_OPEN_A_PERIOD.add_cte(_SAVE_MEMBERSHIP.cte("saved")))
+_SAVE_ENDED = Prebuilt(_END_OPEN_PERIOD.add_cte(_SAVE_MEMBERSHIP.cte("saved")))

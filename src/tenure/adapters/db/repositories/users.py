@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from tenure.adapters.db.prebuilt import Prebuilt, execute, execute_many
 from tenure.adapters.db.repositories.base import Bound, TenantRepository, tenant
 from tenure.adapters.db.rows import to_user
 from tenure.adapters.db.tables import group_members, groups, user_aliases, user_emails, users
@@ -62,7 +63,8 @@ class UserRepository(TenantRepository):
     def add(self, user: User) -> None:
         """Insert a user; the partial unique indexes answer for uniqueness (no look-up first)."""
         try:
-            self.conn.execute(
+            execute(
+                self.conn,
                 _INSERT,
                 {
                     **self._values(user),
@@ -204,7 +206,7 @@ class UserRepository(TenantRepository):
             if isinstance(e, dict) and isinstance(e.get("value"), str)
         ]
         if rows:
-            self.conn.execute(_INSERT_EMAILS, rows)
+            execute_many(self.conn, _INSERT_EMAILS, rows)
 
     def _remember(self, user: User, facts: set[tuple[str, str]]) -> None:
         """Keep names a user no longer has, so support can still find them by those."""
@@ -237,8 +239,8 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
 
 # -- statements built once (see base.tenant) ----------------------------------------------
 
-_INSERT = insert(users)
-_INSERT_EMAILS = insert(user_emails)
+_INSERT = Prebuilt(insert(users))
+_INSERT_EMAILS = Prebuilt(insert(user_emails))
 
 
 @cache

@@ -1,0 +1,220 @@
+"""Statements built once per process, and on PostgreSQL run straight on psycopg's cursor.
+
+The hot paths (creates, look-ups, member changes) run a handful of statements each, all built
+once with bound parameters. SQLAlchemy still builds and compiles them, once; what it would
+otherwise do on every execution (an execution context, parameter processing, a result set-up)
+cost about 2.5 times psycopg's own work per statement, measured (``docs/performance.md``). So on
+PostgreSQL a :class:`Prebuilt` statement is compiled once per set of parameter names into a
+:class:`_Plan` (the SQL, the statement's own literal values, SQLAlchemy's bind processors for
+its types) and executed on the connection's psycopg cursor, inside the same transaction.
+
+What a plan does not cover falls back to SQLAlchemy's own execution: a statement whose result
+columns need SQLAlchemy's result processing, or whose expanding ``IN`` cannot be sent as one
+array. SQLite always runs through SQLAlchemy. Errors are translated to SQLAlchemy's exception
+classes, so callers (and the race retries) see exactly what they would see otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any, cast
+
+from psycopg import Connection as Connection_
+from psycopg import RawCursor
+from sqlalchemy import Connection, Executable
+from sqlalchemy.engine.interfaces import DBAPICursor
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+
+# SQLAlchemy marks a parameter the caller must give with this symbol (``construct_params``).
+_REQUIRED_NAME = "REQUIRED"
+_EXPANDING = re.compile(r"(NOT )?IN \(__\[POSTCOMPILE_(\w+)\]\)")
+_NAMED = re.compile(r"%\((\w+)\)s|%%")
+
+
+class Prebuilt:
+    """A statement built once per process (module level), run by :func:`execute`."""
+
+    __slots__ = ("_plans", "stmt")
+
+    def __init__(self, stmt: Executable) -> None:
+        self.stmt = stmt
+        self._plans: dict[frozenset[str], _Plan | None] = {}
+
+    def plan(self, conn: Connection, names: frozenset[str]) -> _Plan | None:
+        try:
+            return self._plans[names]
+        except KeyError:
+            plan = self._plans[names] = _Plan.compile(self.stmt, conn, names)
+            return plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    text: str  # the SQL as SQLAlchemy compiled it (for error messages)
+    sql: bytes  # the same with numbered placeholders, for psycopg's raw cursor
+    order: tuple[str, ...]  # the parameter behind each placeholder
+    defaults: dict[str, Any]  # literal values the statement carries, and optional parameters
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]  # SQLAlchemy's bind processors
+    row: type[tuple[Any, ...]] | None  # the row class, when the statement returns rows
+
+    @classmethod
+    def compile(cls, stmt: Executable, conn: Connection, names: frozenset[str]) -> _Plan | None:
+        compiled = cast(ClauseElement, stmt).compile(
+            dialect=conn.dialect, column_keys=sorted(names)
+        )
+        assert isinstance(compiled, SQLCompiler)
+        columns = compiled._result_columns
+        if any(c[3]._cached_result_processor(conn.dialect, None) for c in columns):
+            return None  # a type SQLAlchemy post-processes: leave it to SQLAlchemy
+        sql = _EXPANDING.sub(_as_array, compiled.string)
+        if "__[POSTCOMPILE" in sql:
+            return None
+        defaults = {
+            k: v
+            for k, v in compiled.construct_params(_check=False).items()
+            if getattr(v, "name", None) != _REQUIRED_NAME
+        }
+        processors: list[tuple[str, Callable[[Any], Any]]] = []
+        for name, process in compiled._bind_processors.items():
+            if not callable(process):
+                return None  # a tuple type's processors: leave it to SQLAlchemy
+            processors.append((name, process))
+        row = _row_class([c[0] for c in columns]) if columns else None
+        raw, order = _numbered(sql)
+        return cls(sql, raw, order, defaults, tuple(processors), row)
+
+    def params(self, given: Mapping[str, Any]) -> list[Any]:
+        values = {**self.defaults, **given}
+        for name, process in self.processors:
+            if name in values:
+                values[name] = process(values[name])
+        return [values[name] for name in self.order]
+
+
+def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """``%(name)s`` placeholders as ``$1 … $n`` (a name used twice keeps its number): psycopg
+    then sends the statement as it is, with no parsing per execution."""
+    order: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    return _NAMED.sub(number, sql).encode(), tuple(order)
+
+
+def _as_array(match: re.Match[str]) -> str:
+    """``x IN (…)`` with a list of any length as one array parameter: one SQL text, preparable."""
+    return f"{'<> ALL' if match.group(1) else '= ANY'}(%({match.group(2)})s)"
+
+
+def _row_class(names: Sequence[str]) -> type[tuple[Any, ...]]:
+    """A tuple whose columns read as attributes, like SQLAlchemy's ``Row``."""
+    ns: dict[str, Any] = {"__slots__": ()}
+    for i, name in enumerate(names):
+        ns[name] = property(itemgetter(i))
+    keys = tuple(names)
+    ns["_mapping"] = property(lambda row: dict(zip(keys, row, strict=True)))
+    return type("Row", (tuple,), ns)
+
+
+class Rows:
+    """The rows of one execution, with the few ways the repositories read them."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self) -> Any:
+        if len(self._rows) != 1:
+            raise LookupError(f"expected one row, got {len(self._rows)}")
+        return self._rows[0][0]
+
+    def scalars(self) -> list[Any]:
+        return [r[0] for r in self._rows]
+
+
+def execute(conn: Connection, prebuilt: Prebuilt, params: Mapping[str, Any]) -> Any:
+    """Run one prebuilt statement: on PostgreSQL by its plan, otherwise by SQLAlchemy."""
+    if conn.dialect.name != "postgresql":
+        return conn.execute(prebuilt.stmt, params)
+    plan = prebuilt.plan(conn, frozenset(params))
+    if plan is None:
+        return conn.execute(prebuilt.stmt, params)
+    values = plan.params(params)
+    with _translated(conn, plan.text, values) as cursor:
+        cursor.execute(plan.sql, values)
+        if plan.row is None:
+            return Rows([])
+        make = plan.row
+        return Rows([make(r) for r in cursor.fetchall()])
+
+
+def execute_many(conn: Connection, prebuilt: Prebuilt, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run a statement that returns nothing once per parameter set."""
+    if not rows:
+        return
+    if len(rows) == 1:
+        execute(conn, prebuilt, rows[0])
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(prebuilt.stmt, list(rows))
+        return
+    plan = prebuilt.plan(conn, frozenset(rows[0]))
+    if plan is None:
+        conn.execute(prebuilt.stmt, list(rows))
+        return
+    values = [plan.params(r) for r in rows]
+    with _translated(conn, plan.text, values) as cursor:
+        cursor.executemany(plan.sql, values)
+
+
+class _translated:
+    """A psycopg cursor on ``conn``'s connection; driver errors leave as SQLAlchemy's, and a
+    connection the error shows to be broken is invalidated, as SQLAlchemy itself would."""
+
+    __slots__ = ("conn", "cursor", "params", "sql")
+
+    def __init__(self, conn: Connection, sql: str, params: Any) -> None:
+        self.conn, self.sql, self.params = conn, sql, params
+
+    def __enter__(self) -> RawCursor[Any]:
+        self.cursor = RawCursor(cast(Connection_, self.conn.connection.driver_connection))
+        return self.cursor
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self.cursor.close()
+        dialect = self.conn.dialect
+        if exc is None or not isinstance(exc, dialect.loaded_dbapi.Error):
+            return
+        dbapi = self.conn.connection.dbapi_connection
+        broken = dialect.is_disconnect(exc, dbapi, cast(DBAPICursor, self.cursor))
+        if broken:
+            self.conn.invalidate(exc)
+        raise DBAPIError.instance(
+            self.sql,
+            self.params,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=broken,
+            dialect=dialect,
+        ) from exc

@@ -1,0 +1,130 @@
+"""Prebuilt statements answer exactly as SQLAlchemy's own execution does, on both backends.
+
+On PostgreSQL they run on psycopg's raw cursor (their own parameter binding, ``IN`` lists as
+arrays, their own rows and error translation); on SQLite through SQLAlchemy. Each test runs
+the same statement both ways and compares what a repository would read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from tenure.adapters.db.engine import make_engine
+from tenure.adapters.db.prebuilt import Prebuilt, execute, execute_many
+
+probe_meta = MetaData()
+probe = Table(
+    "prebuilt_probe",
+    probe_meta,
+    Column("id", String(20), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("n", Integer, nullable=False, server_default="0"),
+    Column("data", JSON, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=True),
+)
+AT = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite keeps no offset; the repositories read its moments as UTC (``rows.py``)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@pytest.fixture()
+def conn(database_url: str) -> Iterator[Connection]:
+    engine = make_engine(database_url, pooled=False)
+    probe_meta.create_all(engine)
+    try:
+        with engine.connect() as connection:
+            with connection.begin() as tx:
+                yield connection
+                tx.rollback()
+    finally:
+        probe_meta.drop_all(engine)
+        engine.dispose()
+
+
+def _seed(conn: Connection) -> None:
+    execute_many(
+        conn,
+        Prebuilt(insert(probe)),
+        [
+            {"id": "a", "kind": "active", "n": 1, "data": {"x": [1, 2]}, "at": AT},
+            {"id": "b", "kind": "active", "n": 2, "data": None, "at": None},
+            {"id": "c", "kind": "gone", "n": 3, "data": {"y": "50% off"}, "at": AT},
+        ],
+    )
+
+
+def _both(conn: Connection, stmt: Any, params: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    lean = [tuple(r) for r in execute(conn, Prebuilt(stmt), params)]
+    reference = [tuple(r) for r in conn.execute(stmt, params)]
+    return lean, reference
+
+
+def test_rows_read_as_sqlalchemy_rows_do(conn: Connection) -> None:
+    _seed(conn)
+    stmt = select(probe).where(probe.c.kind == "active").order_by(probe.c.id)
+    lean, reference = _both(conn, stmt, {})
+    assert lean == reference
+    assert [r[0] for r in lean] == ["a", "b"]
+    first = execute(conn, Prebuilt(stmt), {}).first()
+    assert (first.id, first.n, first.data, _utc(first.at)) == ("a", 1, {"x": [1, 2]}, AT)
+    assert first._mapping["kind"] == "active"
+
+
+def test_in_lists_of_any_length_and_not_in(conn: Connection) -> None:
+    _seed(conn)
+    ids = bindparam("ids", expanding=True)
+    within = select(probe.c.id).where(probe.c.id.in_(ids)).order_by(probe.c.id)
+    outside = select(probe.c.id).where(probe.c.id.not_in(ids)).order_by(probe.c.id)
+    for wanted in ([], ["a"], ["a", "c", "zz"]):
+        assert _both(conn, within, {"ids": wanted})[0] == _both(conn, within, {"ids": wanted})[1]
+        assert _both(conn, outside, {"ids": wanted})[0] == _both(conn, outside, {"ids": wanted})[1]
+    assert list(execute(conn, Prebuilt(within), {"ids": ["c", "a"]}).scalars()) == ["a", "c"]
+    assert list(execute(conn, Prebuilt(outside), {"ids": ["a"]}).scalars()) == ["b", "c"]
+
+
+def test_writes_bind_json_dates_and_server_defaults(conn: Connection) -> None:
+    execute(conn, Prebuilt(insert(probe)), {"id": "d", "kind": "k", "data": {"q": "100%"}})
+    row = conn.execute(select(probe).where(probe.c.id == "d")).one()
+    assert (row.n, row.data, row.at) == (0, {"q": "100%"}, None)
+    bump = Prebuilt(
+        update(probe)
+        .where(probe.c.id == bindparam("b_id"))
+        .values(n=probe.c.n + bindparam("b_by"), at=bindparam("b_at"))
+        .returning(probe.c.n)
+    )
+    assert execute(conn, bump, {"b_id": "d", "b_by": 5, "b_at": AT}).scalar_one() == 5
+    assert execute(conn, bump, {"b_id": "nobody", "b_by": 1, "b_at": AT}).scalar() is None
+    assert _utc(conn.execute(select(probe.c.at).where(probe.c.id == "d")).scalar_one()) == AT
+
+
+def test_a_constraint_violation_is_sqlalchemys_integrity_error(conn: Connection) -> None:
+    _seed(conn)
+    with pytest.raises(IntegrityError) as raised:
+        execute(conn, Prebuilt(insert(probe)), {"id": "a", "kind": "again"})
+    assert raised.value.orig is not None
+    assert (
+        "prebuilt_probe" in str(raised.value.orig).lower()
+        or "unique" in str(raised.value.orig).lower()
+    )
