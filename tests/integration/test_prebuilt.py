@@ -54,10 +54,9 @@ def conn(database_url: str) -> Iterator[Connection]:
     engine = make_engine(database_url, pooled=False)
     probe_meta.create_all(engine)
     try:
-        with engine.connect() as connection:
-            with connection.begin() as tx:
-                yield connection
-                tx.rollback()
+        with engine.connect() as connection, connection.begin() as tx:
+            yield connection
+            tx.rollback()
     finally:
         probe_meta.drop_all(engine)
         engine.dispose()
