@@ -43,14 +43,32 @@ class Prebuilt:
 
     def __init__(self, stmt: Executable) -> None:
         self.stmt = stmt
-        self._plans: dict[frozenset[str], _Plan | None] = {}
+        self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan | None] = {}
 
-    def plan(self, conn: Connection, names: frozenset[str]) -> _Plan | None:
+    def plan(
+        self, conn: Connection, params: Mapping[str, Any], *, many: bool = False
+    ) -> _Plan | None:
+        """The plan for these parameter names; a list of one compares as a single value
+        (unless the plan serves ``many`` parameter sets, whose lists may differ)."""
+        names = frozenset(params)
+        plan = self._compiled(conn, names, _NONE)
+        if plan is not None and plan.lists and not many:
+            single = frozenset(n for n in plan.lists if len(params[n]) == 1)
+            if single:
+                return self._compiled(conn, names, single)
+        return plan
+
+    def _compiled(
+        self, conn: Connection, names: frozenset[str], single: frozenset[str]
+    ) -> _Plan | None:
         try:
-            return self._plans[names]
+            return self._plans[names, single]
         except KeyError:
-            plan = self._plans[names] = _Plan.compile(self.stmt, conn, names)
+            plan = self._plans[names, single] = _Plan.compile(self.stmt, conn, names, single)
             return plan
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +79,22 @@ class _Plan:
     defaults: dict[str, Any]  # literal values the statement carries, and optional parameters
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]  # SQLAlchemy's bind processors
     row: type[tuple[Any, ...]] | None  # the row class, when the statement returns rows
+    lists: tuple[str, ...]  # the parameters of ``IN`` lists
+    single: frozenset[str]  # those of them sent as one value, not an array
 
     @classmethod
-    def compile(cls, stmt: Executable, conn: Connection, names: frozenset[str]) -> _Plan | None:
+    def compile(
+        cls, stmt: Executable, conn: Connection, names: frozenset[str], single: frozenset[str]
+    ) -> _Plan | None:
+        """Compile for these parameter names; the ``IN`` lists named in ``single`` hold one
+        value, and compare as ``=`` (or ``<>``) to it.
+
+        Why: PostgreSQL plans a prepared statement generically after five runs, unless the
+        generic plan looks costlier than the custom ones. For ``= ANY($n)`` it cannot know the
+        array's length and keeps planning every run (about a third of a statement's time in
+        PostgreSQL, measured); a single value gets the generic plan, and one member added or
+        removed is the change an IdP sends most.
+        """
         compiled = cast(ClauseElement, stmt).compile(
             dialect=conn.dialect, column_keys=sorted(names)
         )
@@ -71,7 +102,8 @@ class _Plan:
         columns = compiled._result_columns
         if any(c[3]._cached_result_processor(conn.dialect, None) for c in columns):
             return None  # a type SQLAlchemy post-processes: leave it to SQLAlchemy
-        sql = _EXPANDING.sub(_as_array, compiled.string)
+        lists = tuple(m.group(2) for m in _EXPANDING.finditer(compiled.string))
+        sql = _EXPANDING.sub(lambda m: _as_array(m, single), compiled.string)
         if "__[POSTCOMPILE" in sql:
             return None
         defaults = {
@@ -86,10 +118,12 @@ class _Plan:
             processors.append((name, process))
         row = _row_class([c[0] for c in columns]) if columns else None
         raw, order = _numbered(sql)
-        return cls(sql, raw, order, defaults, tuple(processors), row)
+        return cls(sql, raw, order, defaults, tuple(processors), row, lists, single)
 
     def params(self, given: Mapping[str, Any]) -> list[Any]:
         values = {**self.defaults, **given}
+        for name in self.single:
+            values[name] = values[name][0]
         for name, process in self.processors:
             if name in values:
                 values[name] = process(values[name])
@@ -112,9 +146,13 @@ def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
     return _NAMED.sub(number, sql).encode(), tuple(order)
 
 
-def _as_array(match: re.Match[str]) -> str:
-    """``x IN (…)`` with a list of any length as one array parameter: one SQL text, preparable."""
-    return f"{'<> ALL' if match.group(1) else '= ANY'}(%({match.group(2)})s)"
+def _as_array(match: re.Match[str], single: frozenset[str]) -> str:
+    """``x IN (…)`` with a list of any length as one array parameter: one SQL text, preparable
+    (or, for a list in ``single``, as its one value)."""
+    negated, name = match.group(1), match.group(2)
+    if name in single:
+        return f"{'<>' if negated else '='} %({name})s"
+    return f"{'<> ALL' if negated else '= ANY'}(%({name})s)"
 
 
 def _row_class(names: Sequence[str]) -> type[tuple[Any, ...]]:
@@ -157,7 +195,7 @@ def execute(conn: Connection, prebuilt: Prebuilt, params: Mapping[str, Any]) -> 
     """Run one prebuilt statement: on PostgreSQL by its plan, otherwise by SQLAlchemy."""
     if conn.dialect.name != "postgresql":
         return conn.execute(prebuilt.stmt, params)
-    plan = prebuilt.plan(conn, frozenset(params))
+    plan = prebuilt.plan(conn, params)
     if plan is None:
         return conn.execute(prebuilt.stmt, params)
     values = plan.params(params)
@@ -179,7 +217,7 @@ def execute_many(conn: Connection, prebuilt: Prebuilt, rows: Sequence[Mapping[st
     if conn.dialect.name != "postgresql":
         conn.execute(prebuilt.stmt, list(rows))
         return
-    plan = prebuilt.plan(conn, frozenset(rows[0]))
+    plan = prebuilt.plan(conn, rows[0], many=True)
     if plan is None:
         conn.execute(prebuilt.stmt, list(rows))
         return
