@@ -118,9 +118,25 @@ def test_writes_bind_json_dates_and_server_defaults(conn: Connection) -> None:
     assert _utc(conn.execute(select(probe.c.at).where(probe.c.id == "d")).scalar_one()) == AT
 
 
+def test_many_rows_are_written_alike_in_batches(conn: Connection) -> None:
+    rows = [
+        {"id": f"r{i:03d}", "kind": "bulk", "n": i, "data": {"i": i}, "at": AT} for i in range(250)
+    ]
+    execute_many(conn, Prebuilt(insert(probe)), rows)
+    stored = conn.execute(select(probe).where(probe.c.kind == "bulk").order_by(probe.c.id)).all()
+    assert [(r.id, r.n, r.data, _utc(r.at)) for r in stored] == [
+        (r["id"], r["n"], r["data"], AT) for r in rows
+    ]
+
+
 def test_a_constraint_violation_is_sqlalchemys_integrity_error(conn: Connection) -> None:
     _seed(conn)
-    with pytest.raises(IntegrityError) as raised:
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        execute_many(
+            conn, Prebuilt(insert(probe)), [{"id": "new", "kind": "k"}, {"id": "a", "kind": "k"}]
+        )
+    assert conn.execute(select(probe.c.id).where(probe.c.id == "new")).first() is None
+    with pytest.raises(IntegrityError) as raised, conn.begin_nested():
         execute(conn, Prebuilt(insert(probe)), {"id": "a", "kind": "again"})
     assert raised.value.orig is not None
     assert (

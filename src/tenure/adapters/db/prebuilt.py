@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from operator import itemgetter
 from typing import Any, cast
 
@@ -34,6 +35,9 @@ from sqlalchemy.sql.elements import ClauseElement
 _REQUIRED_NAME = "REQUIRED"
 _EXPANDING = re.compile(r"(NOT )?IN \(__\[POSTCOMPILE_(\w+)\]\)")
 _NAMED = re.compile(r"%\((\w+)\)s|%%")
+_ONE_ROW = re.compile(rb"^(INSERT INTO \S+ \([^)]*\) VALUES )(\([^()]*\))$")
+_PLACEHOLDER = re.compile(rb"\$(\d+)")
+_ROWS_MAX = 100  # rows per multi-row INSERT; more go in several
 
 
 class Prebuilt:
@@ -223,7 +227,30 @@ def execute_many(conn: Connection, prebuilt: Prebuilt, rows: Sequence[Mapping[st
         return
     values = [plan.params(r) for r in rows]
     with _translated(conn, plan.text, values) as cursor:
-        cursor.executemany(plan.sql, values)
+        if _ONE_ROW.match(plan.sql) is None or len(_PLACEHOLDER.findall(plan.sql)) != len(
+            plan.order
+        ):
+            cursor.executemany(plan.sql, values)
+            return
+        for start in range(0, len(values), _ROWS_MAX):
+            chunk = values[start : start + _ROWS_MAX]
+            cursor.execute(_rows_sql(plan.sql, len(chunk)), [v for row in chunk for v in row])
+
+
+@cache
+def _rows_sql(sql: bytes, n: int) -> bytes:
+    """A one-row ``INSERT … VALUES ($1 … $k)`` as ``n`` rows in one statement (``$k+1 …`` for the
+    second): one round trip and one plan, where psycopg's ``executemany`` would run a pipeline
+    of ``n`` statements."""
+    match = _ONE_ROW.match(sql)
+    assert match is not None
+    head, row = match.groups()
+    width = len(_PLACEHOLDER.findall(row))
+    rows = [
+        _PLACEHOLDER.sub(lambda m, i=i: b"$%d" % (int(m.group(1)) + i * width), row)
+        for i in range(n)
+    ]
+    return head + b", ".join(rows)
 
 
 class _translated:
