@@ -118,3 +118,10 @@ class PreconditionFailed(TenureError):
 class PayloadTooLarge(TenureError):
     status = 413
     code = "payload_too_large"
+
+
+class Unavailable(TenureError):
+    """The database could not be reached (RFC 7644 §3.12 allows 503): the client retries."""
+
+    status = 503
+    code = "unavailable"

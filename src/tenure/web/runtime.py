@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from tenure.adapters.db.uow import PlatformUnitOfWork, SqlUnitOfWork
+from tenure.adapters.db.uow import PlatformUnitOfWork, SqlUnitOfWork, retry_races
 from tenure.domain.audit import Actor
 from tenure.domain.credentials import secret_hash
 from tenure.settings import Settings
 
+T = TypeVar("T")
 CREDENTIAL_CACHE_SECONDS = 5.0  # a revoked token stops working within this many seconds
 
 
@@ -52,6 +55,10 @@ class Runtime:
     def platform(self, *, write: bool = False) -> PlatformUnitOfWork:
         return PlatformUnitOfWork(self.engine, write=write)
 
+    def _read(self, look: Callable[[PlatformUnitOfWork], T]) -> T:
+        with self.platform() as uow:
+            return look(uow)
+
     def cached_scim_token(self, secret: str) -> tuple[bool, tuple[str, str] | None]:
         """(known, answer) from the cache alone: no I/O, safe on the event loop."""
         cached = self._tokens.get(secret_hash(secret))
@@ -66,8 +73,7 @@ class Runtime:
         cached = self._tokens.get(digest)
         if cached is not None and cached[0] > now:
             return cached[1]
-        with self.platform() as uow:
-            found = uow.platform.token_by_hash(digest)
+        found = retry_races(lambda: self._read(lambda uow: uow.platform.token_by_hash(digest)))
         if len(self._tokens) > 10_000:
             self._tokens.clear()
         self._tokens[digest] = (now + CREDENTIAL_CACHE_SECONDS, found)
@@ -80,8 +86,7 @@ class Runtime:
         cached = self._keys.get(digest)
         if cached is not None and cached[0] > now:
             return cached[1]
-        with self.platform() as uow:
-            found = uow.platform.api_key_by_hash(digest)
+        found = retry_races(lambda: self._read(lambda uow: uow.platform.api_key_by_hash(digest)))
         if len(self._keys) > 10_000:
             self._keys.clear()
         self._keys[digest] = (now + CREDENTIAL_CACHE_SECONDS, found)

@@ -35,8 +35,8 @@ def make_engine(url: str, *, pool_size: int = 8, pooled: bool = True) -> Engine:
         **_JSON,
         pool_size=pool_size,
         max_overflow=pool_size,
-        # No pre-ping: it costs a round trip per request. Connections are recycled hourly and
-        # a connection broken by a database restart fails one request, then is replaced.
+        # No pre-ping: it costs a round trip per request. Connections are recycled hourly; a
+        # use case whose connection a database restart broke runs again (uow.retry_races).
         pool_recycle=3600,
         # One statement cache per connection keeps hot SCIM queries prepared.
         connect_args={"prepare_threshold": 2},

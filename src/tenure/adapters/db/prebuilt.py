@@ -27,7 +27,6 @@ from psycopg import Connection as Connection_
 from psycopg import RawCursor
 from sqlalchemy import Connection, Executable
 from sqlalchemy.engine.interfaces import DBAPICursor
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -254,8 +253,10 @@ def _rows_sql(sql: bytes, n: int) -> bytes:
 
 
 class _translated:
-    """A psycopg cursor on ``conn``'s connection; driver errors leave as SQLAlchemy's, and a
-    connection the error shows to be broken is invalidated, as SQLAlchemy itself would."""
+    """A psycopg cursor on ``conn``'s connection. A driver error goes through SQLAlchemy's own
+    handling (``Connection._handle_dbapi_exception``, pinned with SQLAlchemy's version): the
+    same exception classes, and on a lost connection the same invalidation of it and of the
+    pool's older connections, as if SQLAlchemy had run the statement."""
 
     __slots__ = ("conn", "cursor", "params", "sql")
 
@@ -268,18 +269,6 @@ class _translated:
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         self.cursor.close()
-        dialect = self.conn.dialect
-        if exc is None or not isinstance(exc, dialect.loaded_dbapi.Error):
-            return
-        dbapi = self.conn.connection.dbapi_connection
-        broken = dialect.is_disconnect(exc, dbapi, cast(DBAPICursor, self.cursor))
-        if broken:
-            self.conn.invalidate(exc)
-        raise DBAPIError.instance(
-            self.sql,
-            self.params,
-            exc,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=broken,
-            dialect=dialect,
-        ) from exc
+        if exc is not None and isinstance(exc, self.conn.dialect.loaded_dbapi.Error):
+            cursor = cast(DBAPICursor, self.cursor)
+            self.conn._handle_dbapi_exception(exc, self.sql, self.params, cursor, None)

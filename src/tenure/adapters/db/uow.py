@@ -20,7 +20,7 @@ from tenure.adapters.db.repositories.restores import RestoreRepository
 from tenure.adapters.db.repositories.rooms import RoomRepository
 from tenure.adapters.db.repositories.users import UserRepository
 from tenure.domain.audit import Actor
-from tenure.domain.errors import Conflict
+from tenure.domain.errors import Conflict, Unavailable
 from tenure.domain.organisation import Organisation
 
 T = TypeVar("T")
@@ -75,7 +75,17 @@ class _Transaction:
             self.conn.close()
 
     def commit(self) -> None:
-        self._tx.commit()
+        try:
+            self._tx.commit()
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                # Unlike a lost connection before COMMIT, this one may have committed: the
+                # client must look before it tries again, so it is not retried here.
+                raise Unavailable(
+                    "the connection to the database was lost while saving; the change may or "
+                    "may not have been saved: read it back before retrying"
+                ) from error
+            raise
 
 
 class SqlUnitOfWork(_Transaction):
@@ -172,18 +182,26 @@ def is_race(error: DBAPIError) -> bool:
 
 
 def retry_races(fn: Callable[[], T], attempts: int = 6) -> T:
-    """Run a whole use case again when a concurrent request won a race on a constraint.
+    """Run a whole use case again when a concurrent request won a race on a constraint, or
+    when its connection turned out to be lost before it committed.
 
     Each attempt is a fresh transaction, so the retry sees the winner's rows and applies
-    the same rules to them: the end state equals a serial one.
+    the same rules to them: the end state equals a serial one. A lost connection (PostgreSQL
+    restarted, a connection cut) rolled its transaction back; the pool has dropped it and its
+    older siblings, so the next attempt runs on a new one, at once.
     """
     for attempt in range(attempts):
         try:
             return fn()
-        except (IntegrityError, OperationalError) as error:
-            if not is_race(error):
+        except DBAPIError as error:
+            last = attempt == attempts - 1
+            if error.connection_invalidated:
+                if last:
+                    raise Unavailable("the database cannot be reached; retry later") from error
+                continue
+            if not isinstance(error, IntegrityError | OperationalError) or not is_race(error):
                 raise
-            if attempt == attempts - 1:
+            if last:
                 raise Conflict(
                     "a concurrent change to the same records won; retry the request"
                 ) from error

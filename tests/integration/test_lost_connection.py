@@ -1,0 +1,80 @@
+"""PostgreSQL restarted under a running service: the next requests still answer.
+
+Pooled connections are not pinged before use (a round trip per request); a connection the
+server has dropped fails its first statement instead. The use case is then run again on a new
+connection, so IdPs never see those failures. PostgreSQL only: SQLite has no server to lose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
+
+from tenure.adapters.db.migrate import upgrade
+from tenure.settings import Settings
+from tenure.web.app import create_app
+from tests.conftest import database_for, make_tenant
+from tests.integration.scim_helpers import PATCH, group_body, user_body
+
+
+@pytest.fixture()
+def pg_url(tmp_path: Path) -> str:
+    url = database_for("postgresql", tmp_path, "lost")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture()
+def client(pg_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=pg_url)), base_url="http://t") as c:
+        yield c
+
+
+def _drop_connections(url: str) -> int:
+    """What a PostgreSQL restart does to the service's pooled connections."""
+    name = make_url(url).database
+    admin = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+            [name],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_requests_after_the_database_dropped_every_connection(
+    client: TestClient, pg_url: str
+) -> None:
+    first = make_tenant(pg_url, "Before")
+    assert (
+        client.post("/scim/v2/Users", json=user_body("ada"), headers=first.scim).status_code == 201
+    )
+    group = client.post("/scim/v2/Groups", json=group_body("Board"), headers=first.scim).json()
+    assert _drop_connections(pg_url) >= 1
+
+    # A tenant created now is not in the credential cache: its token is read on a dead
+    # connection too.
+    second = make_tenant(pg_url, "After")
+    for tenant in (first, second):
+        made = client.post("/scim/v2/Users", json=user_body("grace"), headers=tenant.scim)
+        assert made.status_code == 201, made.text
+    found = client.get("/scim/v2/Users", params={"filter": 'userName eq "ADA"'}, headers=first.scim)
+    assert found.status_code == 200 and found.json()["totalResults"] == 1
+    ada = found.json()["Resources"][0]["id"]
+
+    _drop_connections(pg_url)
+    added = client.patch(
+        f"/scim/v2/Groups/{group['id']}",
+        json={
+            "schemas": [PATCH],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": ada}]}],
+        },
+        headers=first.scim,
+    )
+    assert added.status_code == 200, added.text
+    assert [m["value"] for m in added.json()["members"]] == [ada]
