@@ -78,3 +78,18 @@ def test_requests_after_the_database_dropped_every_connection(
     )
     assert added.status_code == 200, added.text
     assert [m["value"] for m in added.json()["members"]] == [ada]
+
+
+def test_a_database_that_cannot_be_reached_answers_503_in_scim_terms() -> None:
+    nowhere = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    with TestClient(create_app(nowhere), base_url="http://t") as client:
+        answer = client.post(
+            "/scim/v2/Users",
+            json=user_body("ada"),
+            headers={"Authorization": "Bearer tnr_anything"},
+        )
+    assert answer.status_code == 503
+    body = answer.json()
+    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert body["status"] == "503"
+    assert "cannot be reached" in body["detail"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -24,6 +25,7 @@ from tenure.domain.errors import Conflict, Unavailable
 from tenure.domain.organisation import Organisation
 
 T = TypeVar("T")
+log = logging.getLogger("tenure.db")
 
 # Constraint names whose violation means "another request got there first": retry, then the
 # second attempt sees the winner's row and decides again.
@@ -59,7 +61,11 @@ class _Transaction:
         self.write = write
 
     def _open(self) -> None:
-        self.conn = _connect(self.engine, self.write)
+        try:
+            self.conn = _connect(self.engine, self.write)
+        except OperationalError as error:  # refused, too many clients, authentication…
+            log.warning("the database cannot be reached: %s", error.orig or error)
+            raise Unavailable("the database cannot be reached; retry later") from error
         self._tx = self.conn.begin()
 
     def __exit__(
