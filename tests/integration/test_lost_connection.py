@@ -88,6 +88,8 @@ def test_a_database_that_cannot_be_reached_answers_503_in_scim_terms() -> None:
             json=user_body("ada"),
             headers={"Authorization": "Bearer tnr_anything"},
         )
+        health = client.get("/healthz")
+    assert (health.status_code, health.json()) == (503, {"status": "unavailable"})
     assert answer.status_code == 503
     body = answer.json()
     assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
