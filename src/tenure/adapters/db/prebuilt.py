@@ -3,15 +3,15 @@
 The hot paths (creates, look-ups, member changes) run a handful of statements each, all built
 once with bound parameters. SQLAlchemy still builds and compiles them, once; what it would
 otherwise do on every execution (an execution context, parameter processing, a result set-up)
-cost about 2.5 times psycopg's own work per statement, measured (``docs/performance.md``). So on
+cost about 2.7 times psycopg's own work per statement, measured (``docs/performance.md``). So on
 PostgreSQL a :class:`Prebuilt` statement is compiled once per set of parameter names into a
 :class:`_Plan` (the SQL, the statement's own literal values, SQLAlchemy's bind processors for
 its types) and executed on the connection's psycopg cursor, inside the same transaction.
 
 What a plan does not cover falls back to SQLAlchemy's own execution: a statement whose result
 columns need SQLAlchemy's result processing, or whose expanding ``IN`` cannot be sent as one
-array. SQLite always runs through SQLAlchemy. Errors are translated to SQLAlchemy's exception
-classes, so callers (and the race retries) see exactly what they would see otherwise.
+array. SQLite always runs through SQLAlchemy. Driver errors go through SQLAlchemy's own error
+handling, so callers (and the retries) see exactly what they would see otherwise.
 """
 
 from __future__ import annotations
@@ -211,7 +211,8 @@ def execute(conn: Connection, prebuilt: Prebuilt, params: Mapping[str, Any]) -> 
 
 
 def execute_many(conn: Connection, prebuilt: Prebuilt, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Run a statement that returns nothing once per parameter set."""
+    """Run a statement that returns nothing once per parameter set; on PostgreSQL the rows of a
+    plain single-table insert go as one multi-row statement."""
     if not rows:
         return
     if len(rows) == 1:
