@@ -84,6 +84,7 @@ class _Plan:
     row: type[tuple[Any, ...]] | None  # the row class, when the statement returns rows
     lists: tuple[str, ...]  # the parameters of ``IN`` lists
     single: frozenset[str]  # those of them sent as one value, not an array
+    rows_at_once: bool  # a plain ``INSERT … VALUES (…)``: many rows go as one statement
 
     @classmethod
     def compile(
@@ -121,7 +122,10 @@ class _Plan:
             processors.append((name, process))
         row = _row_class([c[0] for c in columns]) if columns else None
         raw, order = _numbered(sql)
-        return cls(sql, raw, order, defaults, tuple(processors), row, lists, single)
+        rows_at_once = _ONE_ROW.match(raw) is not None and len(_PLACEHOLDER.findall(raw)) == len(
+            order
+        )
+        return cls(sql, raw, order, defaults, tuple(processors), row, lists, single, rows_at_once)
 
     def params(self, given: Mapping[str, Any]) -> list[Any]:
         values = {**self.defaults, **given}
@@ -227,9 +231,7 @@ def execute_many(conn: Connection, prebuilt: Prebuilt, rows: Sequence[Mapping[st
         return
     values = [plan.params(r) for r in rows]
     with _translated(conn, plan.text, values) as cursor:
-        if _ONE_ROW.match(plan.sql) is None or len(_PLACEHOLDER.findall(plan.sql)) != len(
-            plan.order
-        ):
+        if not plan.rows_at_once:
             cursor.executemany(plan.sql, values)
             return
         for start in range(0, len(values), _ROWS_MAX):
