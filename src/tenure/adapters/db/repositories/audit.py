@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from tenure.adapters.db.prebuilt import Prebuilt, execute_many
+from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TenantRepository
 from tenure.adapters.db.tables import audit_log
 from tenure.domain.audit import AuditEntry
@@ -35,8 +35,7 @@ class AuditRepository(TenantRepository):
         entries, self._pending = self._pending, []
         if not entries:
             return
-        execute_many(
-            self.conn,
+        self.run_many(
             _INSERT,
             [
                 {

@@ -76,8 +76,9 @@ class TenantRepository:
         return self.conn.execute(stmt, params)
 
     def run_many(self, stmt: Prebuilt, rows: Sequence[dict[str, Any]]) -> None:
-        """Run a prebuilt statement that returns nothing once per row of parameters (each row
-        carries its own organisation, as the statement's parameter names require)."""
+        """Write with a prebuilt statement that returns nothing, once per row of parameters
+        (each row carries its own organisation, as the statement's parameter names require;
+        on PostgreSQL the rows of a plain insert go as one statement)."""
         execute_many(self.conn, stmt, rows)
 
     @property

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.adapters.db.prebuilt import Prebuilt, execute, execute_many
+from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import Bound, TenantRepository, tenant
 from tenure.adapters.db.rows import to_user
 from tenure.adapters.db.tables import group_members, groups, user_aliases, user_emails, users
@@ -63,15 +63,16 @@ class UserRepository(TenantRepository):
     def add(self, user: User) -> None:
         """Insert a user; the partial unique indexes answer for uniqueness (no look-up first)."""
         try:
-            execute(
-                self.conn,
+            self.run_many(
                 _INSERT,
-                {
-                    **self._values(user),
-                    "id": user.id,
-                    "org_id": self.org_id,
-                    "created_at": user.created_at,
-                },
+                [
+                    {
+                        **self._values(user),
+                        "id": user.id,
+                        "org_id": self.org_id,
+                        "created_at": user.created_at,
+                    }
+                ],
             )
         except IntegrityError as error:
             text = str(error.orig).lower()
@@ -206,7 +207,7 @@ class UserRepository(TenantRepository):
             if isinstance(e, dict) and isinstance(e.get("value"), str)
         ]
         if rows:
-            execute_many(self.conn, _INSERT_EMAILS, rows)
+            self.run_many(_INSERT_EMAILS, rows)
 
     def _remember(self, user: User, facts: set[tuple[str, str]]) -> None:
         """Keep names a user no longer has, so support can still find them by those."""
