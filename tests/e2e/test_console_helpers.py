@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
+from tenure.adapters.db.migrate import upgrade
+from tenure.settings import Settings
+from tenure.web.app import create_app
 from tenure.web.console.render import actor, environment, safe_next, when
 from tenure.web.console.timeline import WIDTH, axis, bars, by_room
+from tests.conftest import Tenant, make_tenant
+
+
+@contextmanager
+def _signed_in(folder: Path) -> Iterator[tuple[TestClient, Tenant]]:
+    """The console on a fresh SQLite database, signed in as a new organisation's admin."""
+    url = f"sqlite:///{folder / 'console.db'}"
+    upgrade(url)
+    tenant = make_tenant(url)
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        client.cookies.set("tenure_key", tenant.admin_key)
+        yield client, tenant
 
 
 @pytest.mark.parametrize(
@@ -72,18 +90,7 @@ def test_rooms_with_an_active_membership_come_first_and_active_memberships_lead(
 
 
 def test_the_audit_page_filters_by_actor_and_day(tmp_path: Path) -> None:
-    from starlette.testclient import TestClient
-
-    from tenure.adapters.db.migrate import upgrade
-    from tenure.settings import Settings
-    from tenure.web.app import create_app
-    from tests.conftest import make_tenant
-
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    upgrade(url)
-    tenant = make_tenant(url)
-    with TestClient(create_app(Settings(database_url=url))) as client:
-        client.cookies.set("tenure_key", tenant.admin_key)
+    with _signed_in(tmp_path) as (client, tenant):
         client.patch("/api/v1/organisation", headers=tenant.admin, json={"readd_policy": "fresh"})
         listed = client.get("/audit").text.count  # the action filter's suggestions add one each
 
@@ -99,18 +106,7 @@ def test_the_audit_page_filters_by_actor_and_day(tmp_path: Path) -> None:
 
 
 def test_a_person_without_email_reads_as_their_username_alone(tmp_path: Path) -> None:
-    from starlette.testclient import TestClient
-
-    from tenure.adapters.db.migrate import upgrade
-    from tenure.settings import Settings
-    from tenure.web.app import create_app
-    from tests.conftest import make_tenant
-
-    url = f"sqlite:///{tmp_path / 'person.db'}"
-    upgrade(url)
-    tenant = make_tenant(url)
-    with TestClient(create_app(Settings(database_url=url))) as client:
-        client.cookies.set("tenure_key", tenant.admin_key)
+    with _signed_in(tmp_path) as (client, tenant):
         user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}
         bare = client.post("/scim/v2/Users", json=user | {"userName": "kim"}, headers=tenant.scim)
         mailed = client.post(
