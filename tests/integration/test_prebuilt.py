@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db.engine import make_engine
-from tenure.adapters.db.prebuilt import Prebuilt, execute, execute_many
+from tenure.adapters.db.prebuilt import Prebuilt, execute, execute_many, execute_together
 
 probe_meta = MetaData()
 probe = Table(
@@ -143,3 +143,18 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error(conn: Connection)
         "prebuilt_probe" in str(raised.value.orig).lower()
         or "unique" in str(raised.value.orig).lower()
     )
+
+
+def test_inserts_sent_together_all_land_or_none_does(conn: Connection) -> None:
+    _seed(conn)
+    rows = Prebuilt(insert(probe))
+    execute_together(
+        conn, [(rows, [{"id": "t1", "kind": "together"}]), (rows, [{"id": "t2", "kind": "x"}])]
+    )
+    kinds = select(probe.c.id, probe.c.kind).where(probe.c.id.in_(["t1", "t2", "t3"]))
+    assert sorted(conn.execute(kinds).all()) == [("t1", "together"), ("t2", "x")]
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        execute_together(
+            conn, [(rows, [{"id": "t3", "kind": "k"}]), (rows, [{"id": "a", "kind": "taken"}])]
+        )
+    assert conn.execute(select(probe.c.id).where(probe.c.id == "t3")).first() is None

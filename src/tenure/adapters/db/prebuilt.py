@@ -17,6 +17,7 @@ handling, so callers (and the retries) see exactly what they would see otherwise
 from __future__ import annotations
 
 import re
+import select
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -25,6 +26,7 @@ from typing import Any, cast
 
 from psycopg import Connection as Connection_
 from psycopg import RawCursor
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Executable
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -37,6 +39,7 @@ _NAMED = re.compile(r"%\((\w+)\)s|%%")
 _ONE_ROW = re.compile(rb"^(INSERT INTO \S+ \([^)]*\) VALUES )(\([^()]*\))$")
 _PLACEHOLDER = re.compile(rb"\$(\d+)")
 _ROWS_MAX = 100  # rows per multi-row INSERT; more go in several
+_TOGETHER_MAX = 8  # inserts sent as one statement (data-modifying WITH clauses)
 
 
 class Prebuilt:
@@ -248,11 +251,91 @@ def _rows_sql(sql: bytes, n: int) -> bytes:
     assert match is not None
     head, row = match.groups()
     width = len(_PLACEHOLDER.findall(row))
-    rows = [
-        _PLACEHOLDER.sub(lambda m, i=i: b"$%d" % (int(m.group(1)) + i * width), row)
-        for i in range(n)
-    ]
-    return head + b", ".join(rows)
+    return head + b", ".join(_shifted(row, i * width) for i in range(n))
+
+
+def _shifted(sql: bytes, by: int) -> bytes:
+    """``sql`` with each placeholder ``$k`` numbered ``$k+by``."""
+    return _PLACEHOLDER.sub(lambda m: b"$%d" % (int(m.group(1)) + by), sql) if by else sql
+
+
+def execute_together(
+    conn: Connection,
+    writes: Sequence[tuple[Prebuilt, Sequence[Mapping[str, Any]]]],
+    *,
+    autocommit: bool = False,
+) -> None:
+    """Run several plain inserts, in order; on PostgreSQL as one statement, each but the last
+    as a data-modifying ``WITH`` clause. Foreign keys are checked at the end of a statement, so
+    a row may refer to one inserted beside it; they all succeed or fail together.
+
+    With ``autocommit`` (only when :func:`untouched`), that statement is the whole transaction:
+    one round trip where BEGIN, the inserts and COMMIT took several.
+    """
+    writes = [(prebuilt, rows) for prebuilt, rows in writes if rows]
+    plans = _together(conn, writes)
+    if plans is None:
+        for prebuilt, rows in writes:
+            execute_many(conn, prebuilt, rows)
+        return
+    sql = _with_sql(tuple((plan.sql, len(rows)) for plan, rows in plans))
+    values = [v for plan, rows in plans for row in rows for v in plan.params(row)]
+    driver = cast(Connection_, conn.connection.driver_connection)
+    with _translated(conn, " / ".join(plan.text for plan, _ in plans), values) as cursor:
+        if autocommit:
+            driver.autocommit = True
+        try:
+            cursor.execute(sql, values)
+        finally:
+            if autocommit and driver.pgconn.transaction_status == TransactionStatus.IDLE:
+                driver.autocommit = False
+
+
+def untouched(conn: Connection) -> bool:
+    """Whether ``conn`` is on PostgreSQL with nothing run yet in its transaction (psycopg
+    sends BEGIN only with the first statement), so one statement could be all of it.
+
+    Not when the server has already spoken on the idle connection: that is a session it
+    ended (a restart, a terminated backend), and the unit of work should fail on BEGIN,
+    which it can retry, rather than on a statement that might have committed.
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    driver = cast(Connection_, conn.connection.driver_connection)
+    if driver.pgconn.transaction_status != TransactionStatus.IDLE or driver.autocommit:
+        return False
+    readable, _, _ = select.select([driver.pgconn.socket], [], [], 0)
+    return not readable
+
+
+def _together(
+    conn: Connection, writes: Sequence[tuple[Prebuilt, Sequence[Mapping[str, Any]]]]
+) -> list[tuple[_Plan, Sequence[Mapping[str, Any]]]] | None:
+    """Each write's plan, when all of them can go as one statement; None otherwise (SQLite,
+    nothing to write, too many, or a statement that is not a plain ``INSERT … VALUES``)."""
+    if conn.dialect.name != "postgresql" or not 0 < len(writes) <= _TOGETHER_MAX:
+        return None
+    plans = []
+    for prebuilt, rows in writes:
+        plan = prebuilt.plan(conn, rows[0], many=True)
+        if plan is None or not plan.rows_at_once or len(rows) > _ROWS_MAX:
+            return None
+        plans.append((plan, rows))
+    return plans
+
+
+@cache
+def _with_sql(parts: tuple[tuple[bytes, int], ...]) -> bytes:
+    """Inserts of ``n`` rows each as one statement: ``WITH w0 AS (INSERT …), … INSERT …``,
+    their placeholders numbered on from one insert to the next."""
+    texts: list[bytes] = []
+    offset = 0
+    for sql, n in parts:
+        rows = _rows_sql(sql, n)
+        texts.append(_shifted(rows, offset))
+        offset += len(_PLACEHOLDER.findall(rows))
+    clauses = [b"w%d AS (%s)" % (i, text) for i, text in enumerate(texts[:-1])]
+    return (b"WITH " + b", ".join(clauses) + b" " if clauses else b"") + texts[-1]
 
 
 class _translated:

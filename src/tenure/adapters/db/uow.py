@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from tenure.adapters.db.held import HeldInserts
 from tenure.adapters.db.repositories.audit import AuditRepository
 from tenure.adapters.db.repositories.drift import DriftRepository
 from tenure.adapters.db.repositories.groups import GroupRepository
@@ -81,17 +83,24 @@ class _Transaction:
             self.conn.close()
 
     def commit(self) -> None:
-        try:
+        with _saving():
             self._tx.commit()
-        except DBAPIError as error:
-            if error.connection_invalidated:
-                # Unlike a lost connection before COMMIT, this one may have committed: the
-                # client must look before it tries again, so it is not retried here.
-                raise Unavailable(
-                    "the connection to the database was lost while saving; the change may or "
-                    "may not have been saved: read it back before retrying"
-                ) from error
-            raise
+
+
+@contextmanager
+def _saving() -> Iterator[None]:
+    """Around a COMMIT, or a statement that commits by itself. Unlike a connection lost before
+    it, one lost here may have committed: the client must look before it tries again, so it is
+    not retried."""
+    try:
+        yield
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise Unavailable(
+                "the connection to the database was lost while saving; the change may or "
+                "may not have been saved: read it back before retrying"
+            ) from error
+        raise
 
 
 class SqlUnitOfWork(_Transaction):
@@ -106,6 +115,7 @@ class SqlUnitOfWork(_Transaction):
     audit: AuditRepository
     drift: DriftRepository
     platform: PlatformRepository
+    _held: HeldInserts
 
     def __init__(
         self,
@@ -124,22 +134,30 @@ class SqlUnitOfWork(_Transaction):
 
     def __enter__(self) -> SqlUnitOfWork:
         self._open()
-        self._bind(self.conn, buffered_audit=True)
+        self._held = HeldInserts(self.conn)
+        self._bind(self.conn, self._held)
         return self
 
-    def _bind(self, conn: Connection, *, buffered_audit: bool) -> None:
-        self.users = UserRepository(conn, self.org_id)
-        self.groups = GroupRepository(conn, self.org_id)
-        self.rooms = RoomRepository(conn, self.org_id)
-        self.memberships = MembershipRepository(conn, self.org_id)
-        self.history = HistoryRepository(conn, self.org_id)
-        self.restores = RestoreRepository(conn, self.org_id)
-        self.audit = AuditRepository(conn, self.org_id, buffered=buffered_audit)
-        self.drift = DriftRepository(conn, self.org_id)
-        self.platform = PlatformRepository(conn)
+    def _bind(self, conn: Connection, held: HeldInserts | None) -> None:
+        self.users = UserRepository(conn, self.org_id, held)
+        self.groups = GroupRepository(conn, self.org_id, held)
+        self.rooms = RoomRepository(conn, self.org_id, held)
+        self.memberships = MembershipRepository(conn, self.org_id, held)
+        self.history = HistoryRepository(conn, self.org_id, held)
+        self.restores = RestoreRepository(conn, self.org_id, held)
+        self.audit = AuditRepository(conn, self.org_id, held)
+        self.drift = DriftRepository(conn, self.org_id, held)
+        self.platform = PlatformRepository(conn)  # organisations and credentials: never held
 
     def commit(self) -> None:
+        """Send the held inserts (audit entries last), then COMMIT. When they are all the
+        transaction does, they go as one statement that commits by itself."""
         self.audit.flush()
+        if self._held.alone():
+            with _saving():
+                self._held.send(autocommit=True)
+        else:
+            self._held.send()
         super().commit()
 
     def remember_organisation(self, org: Organisation) -> None:
@@ -179,7 +197,7 @@ class TenantView(SqlUnitOfWork):
     def __init__(self, conn: Connection, org_id: str, actor: Actor, request_id: str | None) -> None:
         super().__init__(conn.engine, org_id, actor, request_id)
         self.conn = conn
-        self._bind(conn, buffered_audit=False)
+        self._bind(conn, None)
 
 
 def is_race(error: DBAPIError) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from tenure.adapters.db.held import HeldInserts
 from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TenantRepository
 from tenure.adapters.db.tables import audit_log
@@ -15,12 +16,14 @@ from tenure.domain.audit import AuditEntry
 
 
 class AuditRepository(TenantRepository):
-    """Entries are buffered and written in one statement when the unit of work commits,
-    inside its transaction: a change and its audit trail still commit together."""
+    """Within a unit of work that holds inserts, entries wait for its commit and go in the
+    same statement as the other held rows, inside its transaction: a change and its audit
+    trail commit together. Without one (a platform transaction's tenant view), they are
+    written at once."""
 
-    def __init__(self, conn: Connection, org_id: str, *, buffered: bool = True) -> None:
-        super().__init__(conn, org_id)
-        self.buffered = buffered
+    def __init__(self, conn: Connection, org_id: str, held: HeldInserts | None = None) -> None:
+        super().__init__(conn, org_id, held)
+        self.buffered = held is not None
         self._pending: list[AuditEntry] = []
 
     def add(self, entry: AuditEntry) -> None:
@@ -35,7 +38,7 @@ class AuditRepository(TenantRepository):
         entries, self._pending = self._pending, []
         if not entries:
             return
-        self.run_many(
+        self.hold(
             _INSERT,
             [
                 {

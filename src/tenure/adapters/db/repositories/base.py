@@ -16,8 +16,10 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from tenure.adapters.db.held import Explain, HeldInserts
 from tenure.adapters.db.prebuilt import Prebuilt, execute, execute_many
 
 TENANT = "tenant_org_id"  # not a column name: UPDATE and INSERT reserve those for their values
@@ -54,9 +56,34 @@ _PAGES: dict[Hashable, Prebuilt] = {}
 class TenantRepository:
     """Base of repositories scoped to one organisation by construction."""
 
-    def __init__(self, conn: Connection, org_id: str) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection, org_id: str, held: HeldInserts | None = None) -> None:
+        self._conn = conn
         self.org_id = org_id
+        self._held = held
+
+    @property
+    def conn(self) -> Connection:
+        """The unit of work's connection; the inserts it holds back go first, so every
+        statement a repository runs sees them."""
+        if self._held:
+            self._held.send()
+        return self._conn
+
+    def hold(
+        self, stmt: Prebuilt, rows: Sequence[dict[str, Any]], explain: Explain | None = None
+    ) -> None:
+        """Insert rows with a prebuilt plain insert, held back until the next statement or
+        the commit (sent at once without a unit of work's holder). ``explain`` raises the
+        domain error for a constraint violation it recognises."""
+        if self._held is not None:
+            self._held.add(stmt, rows, explain)
+            return
+        try:
+            self.run_many(stmt, rows)
+        except IntegrityError as error:
+            if explain is not None:
+                explain(error)
+            raise
 
     def scoped(self, table: Table) -> ColumnElement[bool]:
         """The tenant filter for ``table``; every query of a repository starts from it."""

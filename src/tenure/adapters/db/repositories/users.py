@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -61,30 +61,10 @@ class UserRepository(TenantRepository):
         return "userName" if row.user_name_ci == user_name.lower() else "externalId"
 
     def add(self, user: User) -> None:
-        """Insert a user; the partial unique indexes answer for uniqueness (no look-up first)."""
-        try:
-            self.run_many(
-                _INSERT,
-                [
-                    {
-                        **self._values(user),
-                        "id": user.id,
-                        "org_id": self.org_id,
-                        "created_at": user.created_at,
-                    }
-                ],
-            )
-        except IntegrityError as error:
-            text = str(error.orig).lower()
-            if "user_name" in text:
-                raise Uniqueness(
-                    f"userName {user.user_name!r} is already taken in this organisation"
-                ) from None
-            if "external_id" in text:
-                raise Uniqueness(
-                    f"externalId {user.external_id!r} is already taken in this organisation"
-                ) from None
-            raise
+        """Insert a user and its e-mails, held back to go with the commit (one statement on
+        PostgreSQL); the partial unique indexes answer for uniqueness, no look-up first."""
+        row = {**self._values(user), "id": user.id, "org_id": self.org_id}
+        self.hold(_INSERT, [{**row, "created_at": user.created_at}], _uniqueness(user))
         self._write_emails(user, replace=False)
 
     def update(self, user: User, previous: User) -> None:
@@ -206,8 +186,7 @@ class UserRepository(TenantRepository):
             for e in user.profile.get("emails", [])
             if isinstance(e, dict) and isinstance(e.get("value"), str)
         ]
-        if rows:
-            self.run_many(_INSERT_EMAILS, rows)
+        self.hold(_INSERT_EMAILS, rows)
 
     def _remember(self, user: User, facts: set[tuple[str, str]]) -> None:
         """Keep names a user no longer has, so support can still find them by those."""
@@ -230,6 +209,23 @@ class UserRepository(TenantRepository):
         self.conn.execute(stmt, rows)
 
 
+def _uniqueness(user: User) -> Callable[[IntegrityError], None]:
+    """Explains a violated unique index on insert as RFC 7643's ``uniqueness``."""
+
+    def explain(error: IntegrityError) -> None:
+        text = str(error.orig).lower()
+        if "user_name" in text:
+            raise Uniqueness(
+                f"userName {user.user_name!r} is already taken in this organisation"
+            ) from None
+        if "external_id" in text:
+            raise Uniqueness(
+                f"externalId {user.external_id!r} is already taken in this organisation"
+            ) from None
+
+    return explain
+
+
 def _pairs(raw: Any) -> list[tuple[str, str]]:
     """Groups from the aggregated column: PostgreSQL hands back a list, SQLite JSON text."""
     if raw is None:
@@ -241,7 +237,7 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
 # -- statements built once (see base.tenant) ----------------------------------------------
 
 _INSERT = Prebuilt(insert(users))
-_INSERT_EMAILS = Prebuilt(insert(user_emails))
+_INSERT_EMAILS = Prebuilt(insert(user_emails).inline())  # ids are not read back
 
 
 @cache
