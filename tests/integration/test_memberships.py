@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from tests.conftest import Tenant
+from tests.integration.scim_helpers import patch
 from tests.integration.story import API, SCIM, board
 
 
@@ -170,3 +171,35 @@ def test_nul_characters_are_a_clear_400_on_every_database(
 def test_health_check_answers_without_credentials(client: TestClient) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_one_patch_that_removes_and_adds_the_same_person_keeps_one_true_timeline(
+    client: TestClient, tenant: Tenant
+) -> None:
+    """Every write of one request goes to the database in as few statements as it can; two
+    changes of the same membership must still land in order, not in one statement."""
+    b = board(client, tenant)
+    ann, bob = b.user("ann"), b.user("bob")
+    b.add(ann)
+    first = b.active(ann)
+    assert first is not None
+    ops = [
+        {"op": "remove", "path": f'members[value eq "{ann}"]'},
+        {"op": "add", "path": "members", "value": [{"value": ann}, {"value": bob}]},
+        {"op": "remove", "path": f'members[value eq "{bob}"]'},
+    ]
+    changed = client.patch(f"{SCIM}/Groups/{b.group_id}", headers=tenant.scim, json=patch(*ops))
+    assert changed.status_code in (200, 204), changed.text
+
+    again = b.active(ann)
+    assert again is not None and again["id"] == first["id"]
+    periods = again["periods"]
+    assert [p["start_reason"] for p in periods] == ["group_add", "reinstated"]
+    assert periods[0]["end_reason"] == "group_removal" and periods[1]["ended_at"] is None
+    assert b.active(bob) is None
+    (bobs,) = b.memberships(bob)
+    assert [(p["start_reason"], p["end_reason"]) for p in bobs["periods"]] == [
+        ("group_add", "group_removal")
+    ]
+    group = client.get(f"{SCIM}/Groups/{b.group_id}", headers=tenant.scim).json()
+    assert [m["value"] for m in group["members"]] == [ann]

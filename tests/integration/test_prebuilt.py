@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db.engine import make_engine
+from tenure.adapters.db.held import HeldWrites
 from tenure.adapters.db.prebuilt import Prebuilt, execute, execute_many, execute_together
 
 probe_meta = MetaData()
@@ -158,3 +159,23 @@ def test_inserts_sent_together_all_land_or_none_does(conn: Connection) -> None:
             conn, [(rows, [{"id": "t3", "kind": "k"}]), (rows, [{"id": "a", "kind": "taken"}])]
         )
     assert conn.execute(select(probe.c.id).where(probe.c.id == "t3")).first() is None
+
+
+def test_held_writes_never_change_one_row_twice_in_one_statement(conn: Connection) -> None:
+    """The parts of one statement all see the rows as they were before it: two increments of
+    one row held together must still both count."""
+    _seed(conn)
+    bump = Prebuilt(
+        update(probe).where(probe.c.id == bindparam("b_id")).values(n=probe.c.n + bindparam("b_by"))
+    )
+    held = HeldWrites(conn)
+    held.add(bump, [{"b_id": "a", "b_by": 10}])
+    held.add(Prebuilt(insert(probe)), [{"id": "h1", "kind": "held"}])
+    held.add(bump, [{"b_id": "a", "b_by": 100}])
+    held.add(Prebuilt(insert(probe)), [{"id": "h2", "kind": "held"}])
+    held.send()
+    assert conn.execute(select(probe.c.n).where(probe.c.id == "a")).scalar_one() == 111
+    assert conn.execute(select(probe.c.id).where(probe.c.kind == "held")).scalars().all() == [
+        "h1",
+        "h2",
+    ]

@@ -1,4 +1,4 @@
-"""Inserts of new rows held back by a unit of work, then sent together in one statement."""
+"""Writes a unit of work holds back, then sends together in one statement."""
 
 from __future__ import annotations
 
@@ -13,21 +13,27 @@ from tenure.adapters.db.prebuilt import Prebuilt, execute_together, untouched
 Explain = Callable[[IntegrityError], None]  # raises a domain error for a violation it knows
 
 
-class HeldInserts:
-    """Rows a unit of work inserts (a created user, its e-mails, audit entries), held until
-    the next statement needs them or the unit of work commits, then sent as one statement.
+class HeldWrites:
+    """Writes whose result nobody reads at once (a created user and its e-mails, a group's
+    count and version, audit entries), held until the next statement needs them or the unit
+    of work commits, then sent as one statement.
 
     Every repository reads its connection through :attr:`TenantRepository.conn
     <tenure.adapters.db.repositories.base.TenantRepository.conn>`, which sends what is held
-    first: a statement always sees the rows inserted before it. A create that runs nothing
-    else is then one statement in all, committed by itself (see :meth:`alone`).
+    first: a statement always sees the writes made before it. The parts of one statement all
+    see the rows as they were before it, so they must not touch the same rows: a statement
+    carries an update or delete of a table only if nothing else in it writes that table
+    (holding one sends what is held first), while inserts into one table may go together. A
+    create that runs nothing else is one statement in all, committed by itself (see
+    :meth:`alone`).
     """
 
-    __slots__ = ("_conn", "_writes")
+    __slots__ = ("_conn", "_tables", "_writes")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._writes: list[tuple[Prebuilt, Sequence[Mapping[str, Any]], Explain | None]] = []
+        self._tables: list[tuple[Any, bool]] = []  # (table, only inserts) of each held write
 
     def __bool__(self) -> bool:
         return bool(self._writes)
@@ -35,17 +41,25 @@ class HeldInserts:
     def add(
         self, stmt: Prebuilt, rows: Sequence[Mapping[str, Any]], explain: Explain | None = None
     ) -> None:
-        if rows:
-            self._writes.append((stmt, rows, explain))
+        if not rows:
+            return
+        table = getattr(stmt.stmt, "table", None)
+        inserts = bool(getattr(stmt.stmt, "is_insert", False))
+        if any(
+            held is table and not (inserts and held_inserts) for held, held_inserts in self._tables
+        ):
+            self.send()
+        self._tables.append((table, inserts))
+        self._writes.append((stmt, rows, explain))
 
     def alone(self) -> bool:
-        """Whether the held rows would be all the transaction does: nothing ran before them
+        """Whether the held writes would be all the transaction does: nothing ran before them
         (PostgreSQL only). They can then be sent as a statement that commits by itself."""
         return bool(self._writes) and untouched(self._conn)
 
     def send(self, *, autocommit: bool = False) -> None:
-        """Insert what is held, in the order it came; ``autocommit`` only when :meth:`alone`."""
-        writes, self._writes = self._writes, []
+        """Run what is held, in the order it came; ``autocommit`` only when :meth:`alone`."""
+        writes, self._writes, self._tables = self._writes, [], []
         if not writes:
             return
         try:

@@ -265,12 +265,14 @@ def execute_together(
     *,
     autocommit: bool = False,
 ) -> None:
-    """Run several plain inserts, in order; on PostgreSQL as one statement, each but the last
-    as a data-modifying ``WITH`` clause. Foreign keys are checked at the end of a statement, so
-    a row may refer to one inserted beside it; they all succeed or fail together.
+    """Run several writes that return nothing, in order; on PostgreSQL as one statement, each
+    but the last as a data-modifying ``WITH`` clause. They all succeed or fail together, and
+    foreign keys are checked at the end of the statement, so a row may refer to one inserted
+    beside it. They all see the rows as they were before the statement: the caller must not
+    put two changes of one row together (``HeldWrites`` sends at most one update or delete).
 
     With ``autocommit`` (only when :func:`untouched`), that statement is the whole transaction:
-    one round trip where BEGIN, the inserts and COMMIT took several.
+    one round trip where BEGIN, the writes and COMMIT took several.
     """
     writes = [(prebuilt, rows) for prebuilt, rows in writes if rows]
     plans = _together(conn, writes)
@@ -311,14 +313,17 @@ def untouched(conn: Connection) -> bool:
 def _together(
     conn: Connection, writes: Sequence[tuple[Prebuilt, Sequence[Mapping[str, Any]]]]
 ) -> list[tuple[_Plan, Sequence[Mapping[str, Any]]]] | None:
-    """Each write's plan, when all of them can go as one statement; None otherwise (SQLite,
-    nothing to write, too many, or a statement that is not a plain ``INSERT … VALUES``)."""
+    """Each write's plan, when all of them can go as one statement; None otherwise: SQLite,
+    nothing to write, too many, or one that cannot be a ``WITH`` clause (it returns rows, has
+    clauses of its own, or has several rows that are not a plain ``INSERT … VALUES``)."""
     if conn.dialect.name != "postgresql" or not 0 < len(writes) <= _TOGETHER_MAX:
         return None
     plans = []
     for prebuilt, rows in writes:
-        plan = prebuilt.plan(conn, rows[0], many=True)
-        if plan is None or not plan.rows_at_once or len(rows) > _ROWS_MAX:
+        plan = prebuilt.plan(conn, rows[0], many=len(rows) > 1)
+        if plan is None or plan.row is not None or plan.sql.startswith(b"WITH"):
+            return None
+        if len(rows) > 1 and (not plan.rows_at_once or len(rows) > _ROWS_MAX):
             return None
         plans.append((plan, rows))
     return plans
@@ -326,12 +331,12 @@ def _together(
 
 @cache
 def _with_sql(parts: tuple[tuple[bytes, int], ...]) -> bytes:
-    """Inserts of ``n`` rows each as one statement: ``WITH w0 AS (INSERT …), … INSERT …``,
-    their placeholders numbered on from one insert to the next."""
+    """Writes of ``n`` rows each as one statement: ``WITH w0 AS (INSERT …), … UPDATE …``,
+    their placeholders numbered on from one write to the next."""
     texts: list[bytes] = []
     offset = 0
     for sql, n in parts:
-        rows = _rows_sql(sql, n)
+        rows = _rows_sql(sql, n) if n > 1 else sql
         texts.append(_shifted(rows, offset))
         offset += len(_PLACEHOLDER.findall(rows))
     clauses = [b"w%d AS (%s)" % (i, text) for i, text in enumerate(texts[:-1])]

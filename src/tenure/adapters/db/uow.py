@@ -12,7 +12,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from tenure.adapters.db.held import HeldInserts
+from tenure.adapters.db.held import HeldWrites
 from tenure.adapters.db.repositories.audit import AuditRepository
 from tenure.adapters.db.repositories.drift import DriftRepository
 from tenure.adapters.db.repositories.groups import GroupRepository
@@ -115,7 +115,7 @@ class SqlUnitOfWork(_Transaction):
     audit: AuditRepository
     drift: DriftRepository
     platform: PlatformRepository
-    _held: HeldInserts
+    _held: HeldWrites
 
     def __init__(
         self,
@@ -134,11 +134,11 @@ class SqlUnitOfWork(_Transaction):
 
     def __enter__(self) -> SqlUnitOfWork:
         self._open()
-        self._held = HeldInserts(self.conn)
+        self._held = HeldWrites(self.conn)
         self._bind(self.conn, self._held)
         return self
 
-    def _bind(self, conn: Connection, held: HeldInserts | None) -> None:
+    def _bind(self, conn: Connection, held: HeldWrites | None) -> None:
         self.users = UserRepository(conn, self.org_id, held)
         self.groups = GroupRepository(conn, self.org_id, held)
         self.rooms = RoomRepository(conn, self.org_id, held)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from tenure.adapters.db.held import HeldInserts
+from tenure.adapters.db.held import HeldWrites
 from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TenantRepository
 from tenure.adapters.db.tables import audit_log
@@ -21,7 +21,7 @@ class AuditRepository(TenantRepository):
     trail commit together. Without one (a platform transaction's tenant view), they are
     written at once."""
 
-    def __init__(self, conn: Connection, org_id: str, held: HeldInserts | None = None) -> None:
+    def __init__(self, conn: Connection, org_id: str, held: HeldWrites | None = None) -> None:
         super().__init__(conn, org_id, held)
         self.buffered = held is not None
         self._pending: list[AuditEntry] = []

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.adapters.db.held import Explain, HeldInserts
+from tenure.adapters.db.held import Explain, HeldWrites
 from tenure.adapters.db.prebuilt import Prebuilt, execute, execute_many
 
 TENANT = "tenant_org_id"  # not a column name: UPDATE and INSERT reserve those for their values
@@ -56,7 +56,7 @@ _PAGES: dict[Hashable, Prebuilt] = {}
 class TenantRepository:
     """Base of repositories scoped to one organisation by construction."""
 
-    def __init__(self, conn: Connection, org_id: str, held: HeldInserts | None = None) -> None:
+    def __init__(self, conn: Connection, org_id: str, held: HeldWrites | None = None) -> None:
         self._conn = conn
         self.org_id = org_id
         self._held = held

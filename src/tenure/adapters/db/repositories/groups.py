@@ -84,15 +84,25 @@ class GroupRepository(TenantRepository):
         )
 
     def touch(self, group: Group, count_delta: int = 0) -> int:
-        """Bump version and lastModified after a member change; returns the member count."""
-        found = self.run(
+        """Bump version and lastModified after a member change; returns the member count.
+
+        ``group`` was read locked in this transaction (or created in it), so nobody else can
+        change its count before the commit: the new count is known without reading it back,
+        and the update is held to go with the commit.
+        """
+        self.hold(
             _TOUCH,
-            group_id=group.id,
-            b_version=group.version,
-            b_updated_at=group.updated_at,
-            b_delta=count_delta,
+            [
+                {
+                    TENANT: self.org_id,
+                    "group_id": group.id,
+                    "b_version": group.version,
+                    "b_updated_at": group.updated_at,
+                    "b_delta": count_delta,
+                }
+            ],
         )
-        return int(found.scalar_one())
+        return group.member_count + count_delta
 
     def mark_deleted(self, group: Group) -> None:
         self.conn.execute(
@@ -347,7 +357,6 @@ _TOUCH = Prebuilt(
         updated_at=bindparam("b_updated_at"),
         member_count=groups.c.member_count + bindparam("b_delta"),
     )
-    .returning(groups.c.member_count)
 )
 
 _MEMBERS = Prebuilt(

@@ -114,38 +114,17 @@ class MembershipRepository(TenantRepository):
         return found
 
     def add_many(self, created: Sequence[Membership], request_id: str | None) -> None:
-        """Insert new memberships with their first, open period (on PostgreSQL, each in one
-        statement)."""
-        if not created:
-            return
-        added = [self._created(m) for m in created]
-        opened = [self._opened(m, request_id) for m in created]
-        if self.on_postgresql:
-            self.run_many(_ADD_OPENED, [a | o for a, o in zip(added, opened, strict=True)])
-            return
-        self.run_many(_ADD, added)
-        self.run_many(_OPEN_PERIOD, opened)
+        """Insert new memberships with their first, open period. Held (``HeldWrites``): on
+        PostgreSQL they go with the rest of the change, in one statement."""
+        self.hold(_ADD, [self._created(m) for m in created])
+        self.hold(_OPEN_PERIOD, [self._opened(m, request_id) for m in created])
 
     def save_many(self, changed: Sequence[Membership], request_id: str | None) -> None:
-        """Persist status changes: close ended periods and open started ones (on PostgreSQL,
-        each membership and its period in one statement)."""
-        if not changed:
-            return
-        ended = [m for m in changed if not m.is_active]
-        started = [m for m in changed if m.is_active]
-        if self.on_postgresql:
-            if ended:
-                rows = [self._saved(m) | self._ending(m, request_id) for m in ended]
-                self.run_many(_SAVE_ENDED, rows)
-            if started:
-                rows = [self._saved(m) | self._opened(m, request_id) for m in started]
-                self.run_many(_SAVE_OPENED, rows)
-            return
-        self.run_many(_SAVE, [self._saved(m) for m in changed])
-        if ended:
-            self.run_many(_END_PERIOD, [self._ending(m, request_id) for m in ended])
-        if started:
-            self.run_many(_OPEN_PERIOD, [self._opened(m, request_id) for m in started])
+        """Persist status changes: close ended periods and open started ones. Held, as new
+        memberships are."""
+        self.hold(_SAVE, [self._saved(m) for m in changed])
+        self.hold(_END_PERIOD, [self._ending(m, request_id) for m in changed if not m.is_active])
+        self.hold(_OPEN_PERIOD, [self._opened(m, request_id) for m in changed if m.is_active])
 
     def save_source(self, m: Membership) -> None:
         self.conn.execute(
@@ -364,7 +343,3 @@ _ADD = Prebuilt(_ADD_MEMBERSHIP)
 _SAVE = Prebuilt(_SAVE_MEMBERSHIP)
 _END_PERIOD = Prebuilt(_END_OPEN_PERIOD)
 _OPEN_PERIOD = Prebuilt(_OPEN_A_PERIOD)
-# PostgreSQL: a membership and its period in one statement (a data-modifying CTE).
-_ADD_OPENED = Prebuilt(_OPEN_A_PERIOD.add_cte(_ADD_MEMBERSHIP.cte("added")))
-_SAVE_OPENED = Prebuilt(_OPEN_A_PERIOD.add_cte(_SAVE_MEMBERSHIP.cte("saved")))
-_SAVE_ENDED = Prebuilt(_END_OPEN_PERIOD.add_cte(_SAVE_MEMBERSHIP.cte("saved")))

@@ -1,7 +1,7 @@
-"""Inserts a unit of work holds back (a new user, its e-mails, audit entries) and sends as one
+"""Writes a unit of work holds back (a new user, its e-mails, audit entries) and sends as one
 statement: every statement after them still sees them, they commit or fail together, and a
 create that is nothing else commits by itself without leaving its connection in autocommit.
-Both backends; on SQLite the held rows are simply sent one statement after another.
+Both backends; on SQLite the held writes are simply sent one statement after another.
 """
 
 from __future__ import annotations
