@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 
-from tenure.adapters.db.engine import make_engine
+from tenure.adapters.db.engine import make_engine, make_loop_engine
 from tenure.domain.errors import MethodNotAllowed, NotFound, TenureError
 from tenure.settings import Settings
 from tenure.web import scim_routes
@@ -27,12 +27,13 @@ log = logging.getLogger("tenure")
 def create_app(settings: Settings) -> FastAPI:
     """The service: SCIM under /scim/v2, the admin API under /api/v1, the console under /."""
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-    runtime = Runtime(settings, engine)
+    loop_engine = make_loop_engine(settings.database_url, pool_size=settings.db_pool_size)
+    runtime = Runtime(settings, engine, loop_engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        runtime.close()
+        await runtime.close()
 
     app = FastAPI(
         title="Tenure admin API",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from tenure.adapters.db.uow import PlatformUnitOfWork, SqlUnitOfWork, retry_races
 from tenure.domain.audit import Actor
@@ -21,30 +24,49 @@ CREDENTIAL_CACHE_SECONDS = 5.0  # a revoked token stops working within this many
 
 @dataclass(slots=True)
 class Runtime:
+    """``engine`` serves the admin API and the console (their handlers run on threads);
+    ``loop_engine``, on PostgreSQL, serves SCIM on the event loop (see :meth:`run_scim`)."""
+
     settings: Settings
     engine: Engine
+    loop_engine: AsyncEngine | None = None
     _tokens: dict[str, tuple[float, tuple[str, str] | None]] = field(default_factory=dict)
     _keys: dict[str, tuple[float, tuple[str, str | None, str] | None]] = field(default_factory=dict)
     _executor: ThreadPoolExecutor | None = None
 
+    async def run_scim(self, work: Callable[[], T]) -> T:
+        """Run a SCIM use case (synchronous code) for a request.
+
+        On PostgreSQL it runs on the event loop, in a greenlet: each wait for the database
+        hands the loop back to other requests, so waits overlap as they would on threads, and
+        no request pays the hop to a thread and back (about a third of a look-up's CPU,
+        measured: docs/performance.md). On SQLite it runs on a thread of :attr:`executor`.
+        """
+        if self.loop_engine is not None:
+            return await greenlet_spawn(work)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work)
+
+    @property
+    def scim_engine(self) -> Engine:
+        """The engine SCIM use cases use (only from :meth:`run_scim`)."""
+        return self.loop_engine.sync_engine if self.loop_engine is not None else self.engine
+
     @property
     def executor(self) -> ThreadPoolExecutor:
-        """The threads SCIM use cases run on: as many as the pool has connections, and its
-        overflow, so a request waits for a thread rather than for a connection. A plain
-        executor: no capacity limiter, cancel scope or context copy per hop, none of which a
-        use case needs. (Running use cases on the event loop instead was measured slower: see
-        docs/performance.md.)
-        """
+        """The threads SCIM use cases run on with SQLite: as many as the pool has connections,
+        and its overflow, so a request waits for a thread rather than for a connection."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
                 max_workers=2 * self.settings.db_pool_size, thread_name_prefix="tenure-scim"
             )
         return self._executor
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        if self.loop_engine is not None:
+            await self.loop_engine.dispose()
         self.engine.dispose()
 
     def uow(
@@ -52,11 +74,16 @@ class Runtime:
     ) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, org_id, actor, request_id, write=write)
 
+    def scim_uow(
+        self, org_id: str, actor: Actor, request_id: str | None, *, write: bool = True
+    ) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.scim_engine, org_id, actor, request_id, write=write)
+
     def platform(self, *, write: bool = False) -> PlatformUnitOfWork:
         return PlatformUnitOfWork(self.engine, write=write)
 
-    def _read(self, look: Callable[[PlatformUnitOfWork], T]) -> T:
-        with self.platform() as uow:
+    def _read(self, look: Callable[[PlatformUnitOfWork], T], engine: Engine) -> T:
+        with PlatformUnitOfWork(engine, write=False) as uow:
             return look(uow)
 
     def cached_scim_token(self, secret: str) -> tuple[bool, tuple[str, str] | None]:
@@ -73,7 +100,9 @@ class Runtime:
         cached = self._tokens.get(digest)
         if cached is not None and cached[0] > now:
             return cached[1]
-        found = retry_races(lambda: self._read(lambda uow: uow.platform.token_by_hash(digest)))
+        found = retry_races(
+            lambda: self._read(lambda uow: uow.platform.token_by_hash(digest), self.scim_engine)
+        )
         if len(self._tokens) > 10_000:
             self._tokens.clear()
         self._tokens[digest] = (now + CREDENTIAL_CACHE_SECONDS, found)
@@ -86,7 +115,9 @@ class Runtime:
         cached = self._keys.get(digest)
         if cached is not None and cached[0] > now:
             return cached[1]
-        found = retry_races(lambda: self._read(lambda uow: uow.platform.api_key_by_hash(digest)))
+        found = retry_races(
+            lambda: self._read(lambda uow: uow.platform.api_key_by_hash(digest), self.engine)
+        )
         if len(self._keys) > 10_000:
             self._keys.clear()
         self._keys[digest] = (now + CREDENTIAL_CACHE_SECONDS, found)

@@ -41,7 +41,7 @@ class Call:
     base_url: str
 
     def uow(self, *, write: bool = True) -> SqlUnitOfWork:
-        return self.runtime.uow(self.org_id, self.actor, self.request_id, write=write)
+        return self.runtime.scim_uow(self.org_id, self.actor, self.request_id, write=write)
 
     @property
     def dialect(self) -> str:

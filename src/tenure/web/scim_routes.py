@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -114,8 +113,7 @@ def endpoint(
             base = str(request.base_url).rstrip("/") + runtime.settings.base_path
 
             def work() -> h.Result:
-                # One hop to a worker thread per request: the token look-up (on a cache
-                # miss) and the use case run there together.
+                # The token look-up (on a cache miss) and the use case run together.
                 credential = found if known else runtime.scim_token(token)
                 if credential is None:
                     raise Unauthorized("the bearer token is not valid")
@@ -123,7 +121,7 @@ def endpoint(
                 actor = Actor("scim_token", token_id)
                 return handler(h.Call(runtime, org_id, actor, request_id[:64], base), request, body)
 
-            result = await asyncio.get_running_loop().run_in_executor(runtime.executor, work)
+            result = await runtime.run_scim(work)
             # Rendered inside the try: a body that cannot be encoded must still answer with
             # a SCIM Error, not a dropped connection.
             response = scim_response(result.status, result.body, result.headers)

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 
@@ -30,17 +31,33 @@ def make_engine(url: str, *, pool_size: int = 8, pooled: bool = True) -> Engine:
         return _sqlite_engine(url, parsed.database)
     if not pooled:
         return create_engine(url, poolclass=NullPool, **_JSON)
-    return create_engine(
-        url,
+    return create_engine(url, **_pooled(pool_size))
+
+
+def make_loop_engine(url: str, *, pool_size: int = 8) -> AsyncEngine | None:
+    """For PostgreSQL, an engine whose connections wait on the event loop: synchronous code
+    run by :func:`sqlalchemy.util.greenlet_spawn` uses its ``sync_engine`` as any other, and
+    each wait for the database hands the loop back to other requests. None for SQLite, whose
+    driver has no such mode."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return None
+    # Only units of work use it, and each ends its transaction (commit or rollback) before
+    # the connection goes back: the pool's own rollback on return would be a second one,
+    # and here every call to the driver costs a trip through the event loop.
+    return create_async_engine(url, **_pooled(pool_size), pool_reset_on_return=None)
+
+
+def _pooled(pool_size: int) -> dict[str, Any]:
+    return {
         **_JSON,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
         # No pre-ping: it costs a round trip per request. Connections are recycled hourly; a
         # use case whose connection a database restart broke runs again (uow.retry_races).
-        pool_recycle=3600,
+        "pool_recycle": 3600,
         # One statement cache per connection keeps hot SCIM queries prepared.
-        connect_args={"prepare_threshold": 2},
-    )
+        "connect_args": {"prepare_threshold": 2},
+    }
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

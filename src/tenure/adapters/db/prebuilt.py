@@ -24,13 +24,14 @@ from functools import cache
 from operator import itemgetter
 from typing import Any, cast
 
+from psycopg import AsyncConnection, AsyncRawCursor, RawCursor
 from psycopg import Connection as Connection_
-from psycopg import RawCursor
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Executable
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.util import await_
 
 # SQLAlchemy marks a parameter the caller must give with this symbol (``construct_params``).
 _REQUIRED_NAME = "REQUIRED"
@@ -282,15 +283,27 @@ def execute_together(
         return
     sql = _with_sql(tuple((plan.sql, len(rows)) for plan, rows in plans))
     values = [v for plan, rows in plans for row in rows for v in plan.params(row)]
-    driver = cast(Connection_, conn.connection.driver_connection)
+    driver = _driver(conn)
     with _translated(conn, " / ".join(plan.text for plan, _ in plans), values) as cursor:
         if autocommit:
-            driver.autocommit = True
+            _set_autocommit(driver, True)
         try:
             cursor.execute(sql, values)
         finally:
             if autocommit and driver.pgconn.transaction_status == TransactionStatus.IDLE:
-                driver.autocommit = False
+                _set_autocommit(driver, False)
+
+
+def _driver(conn: Connection) -> Connection_[Any] | AsyncConnection[Any]:
+    """psycopg's own connection: asynchronous under ``engine.make_loop_engine``."""
+    return cast("Connection_[Any] | AsyncConnection[Any]", conn.connection.driver_connection)
+
+
+def _set_autocommit(driver: Connection_[Any] | AsyncConnection[Any], value: bool) -> None:
+    if isinstance(driver, AsyncConnection):
+        await_(driver.set_autocommit(value))
+    else:
+        driver.autocommit = value
 
 
 def untouched(conn: Connection) -> bool:
@@ -303,7 +316,7 @@ def untouched(conn: Connection) -> bool:
     """
     if conn.dialect.name != "postgresql":
         return False
-    driver = cast(Connection_, conn.connection.driver_connection)
+    driver = _driver(conn)
     if driver.pgconn.transaction_status != TransactionStatus.IDLE or driver.autocommit:
         return False
     readable, _, _ = select.select([driver.pgconn.socket], [], [], 0)
@@ -354,8 +367,12 @@ class _translated:
     def __init__(self, conn: Connection, sql: str, params: Any) -> None:
         self.conn, self.sql, self.params = conn, sql, params
 
-    def __enter__(self) -> RawCursor[Any]:
-        self.cursor = RawCursor(cast(Connection_, self.conn.connection.driver_connection))
+    def __enter__(self) -> RawCursor[Any] | _AwaitedCursor:
+        driver = _driver(self.conn)
+        if isinstance(driver, AsyncConnection):
+            self.cursor: RawCursor[Any] | _AwaitedCursor = _AwaitedCursor(AsyncRawCursor(driver))
+        else:
+            self.cursor = RawCursor(driver)
         return self.cursor
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
@@ -363,3 +380,26 @@ class _translated:
         if exc is not None and isinstance(exc, self.conn.dialect.loaded_dbapi.Error):
             cursor = cast(DBAPICursor, self.cursor)
             self.conn._handle_dbapi_exception(exc, self.sql, self.params, cursor, None)
+
+
+class _AwaitedCursor:
+    """psycopg's asynchronous raw cursor, used from synchronous code that runs in a greenlet
+    on the event loop (``engine.make_loop_engine``): each wait for the database goes back to
+    the loop, as SQLAlchemy's own asynchronous adaptation of psycopg does."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: AsyncRawCursor[Any]) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: bytes, values: Sequence[Any]) -> None:
+        await_(self._cursor.execute(sql, values))
+
+    def executemany(self, sql: bytes, values: Sequence[Sequence[Any]]) -> None:
+        await_(self._cursor.executemany(sql, values))
+
+    def fetchall(self) -> list[Any]:
+        return await_(self._cursor.fetchall())
+
+    def close(self) -> None:
+        await_(self._cursor.close())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +12,8 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.util import await_
+from sqlalchemy.util.concurrency import in_greenlet
 
 from tenure.adapters.db.held import HeldWrites
 from tenure.adapters.db.repositories.audit import AuditRepository
@@ -229,5 +232,14 @@ def retry_races(fn: Callable[[], T], attempts: int = 6) -> T:
                 raise Conflict(
                     "a concurrent change to the same records won; retry the request"
                 ) from error
-            time.sleep(0.005 * (2**attempt))
+            _pause(0.005 * (2**attempt))
     raise AssertionError("unreachable")
+
+
+def _pause(seconds: float) -> None:
+    """Wait before a retry; on the event loop (a SCIM use case in a greenlet, see
+    ``Runtime.run_scim``) without holding up other requests."""
+    if in_greenlet():
+        await_(asyncio.sleep(seconds))
+    else:
+        time.sleep(seconds)
