@@ -7,32 +7,17 @@ connection, so IdPs never see those failures. PostgreSQL only: SQLite has no ser
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import psycopg
-import pytest
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
-from tenure.adapters.db.migrate import upgrade
 from tenure.settings import Settings
 from tenure.web.app import create_app
-from tests.conftest import database_for, make_tenant
+from tests.conftest import make_tenant
+from tests.integration.pg_only import pg_client, pg_url
 from tests.integration.scim_helpers import PATCH, group_body, user_body
 
-
-@pytest.fixture()
-def pg_url(tmp_path: Path) -> str:
-    url = database_for("postgresql", tmp_path, "lost")
-    upgrade(url)
-    return url
-
-
-@pytest.fixture()
-def client(pg_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=pg_url)), base_url="http://t") as c:
-        yield c
+__all__ = ["pg_client", "pg_url"]  # fixtures
 
 
 def _drop_connections(url: str) -> int:
@@ -48,8 +33,9 @@ def _drop_connections(url: str) -> int:
 
 
 def test_requests_after_the_database_dropped_every_connection(
-    client: TestClient, pg_url: str
+    pg_client: TestClient, pg_url: str
 ) -> None:
+    client = pg_client
     first = make_tenant(pg_url, "Before")
     assert (
         client.post("/scim/v2/Users", json=user_body("ada"), headers=first.scim).status_code == 201

@@ -9,46 +9,25 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
-import pytest
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
-from tenure.adapters.db.migrate import upgrade
-from tenure.settings import Settings
-from tenure.web.app import create_app
-from tests.conftest import Tenant, database_for, make_tenant
+from tests.conftest import make_tenant
+from tests.integration.pg_only import pg_client, pg_url
 from tests.integration.scim_helpers import group_body, patch, user_body
 
-
-@pytest.fixture()
-def pg_url(tmp_path: Path) -> str:
-    url = database_for("postgresql", tmp_path, "wait")
-    upgrade(url)
-    return url
-
-
-@pytest.fixture()
-def client(pg_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=pg_url)), base_url="http://t") as c:
-        yield c
-
-
-@pytest.fixture()
-def tenant(pg_url: str) -> Tenant:
-    return make_tenant(pg_url)
+__all__ = ["pg_client", "pg_url"]  # fixtures
 
 
 def test_a_request_waiting_on_a_lock_does_not_hold_up_a_look_up(
-    client: TestClient, tenant: Tenant, pg_url: str
+    pg_client: TestClient, pg_url: str
 ) -> None:
-    database_url = pg_url
+    client, tenant = pg_client, make_tenant(pg_url)
     ada = client.post("/scim/v2/Users", json=user_body("ada.waits"), headers=tenant.scim).json()
     group = client.post("/scim/v2/Groups", json=group_body("Waiting"), headers=tenant.scim).json()
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    dsn = make_url(pg_url).set(drivername="postgresql").render_as_string(False)
     add = patch({"op": "add", "path": "members", "value": [{"value": ada["id"]}]})
     answered: list[int] = []
 
