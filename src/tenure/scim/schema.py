@@ -63,23 +63,23 @@ class ResourceSchema:
     core: str
     attributes: dict[str, Attribute]
     extensions: dict[str, dict[str, Attribute]]
+    _urns: dict[str, str] = field(init=False, repr=False, compare=False)  # lowercased → URN
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_urns", {urn.lower(): urn for urn in self.extensions})
 
     def lookup(self, name: str, urn: str | None = None) -> tuple[str | None, Attribute] | None:
         """(extension URN or None for core, attribute) for a name, optionally URN-qualified."""
         if urn is not None and urn.lower() != self.core.lower():
-            for ext, attrs in self.extensions.items():
-                if ext.lower() == urn.lower():
-                    found = attrs.get(name.lower())
-                    return (ext, found) if found else None
-            return None
+            ext = self._urns.get(urn.lower())
+            found = self.extensions[ext].get(name.lower()) if ext is not None else None
+            return (ext, found) if ext is not None and found else None
         found = self.attributes.get(name.lower())
         return (None, found) if found else None
 
     def extension(self, urn: str) -> str | None:
-        for ext in self.extensions:
-            if ext.lower() == urn.lower():
-                return ext
-        return None
+        """The extension URN as declared, for ``urn`` in any case; None if it names none."""
+        return self._urns.get(urn.lower())
 
 
 _COMMON_ATTRS = {
