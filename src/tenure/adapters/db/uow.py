@@ -153,7 +153,7 @@ class SqlUnitOfWork(_Transaction):
         self.platform = PlatformRepository(conn)  # organisations and credentials: never held
 
     def commit(self) -> None:
-        """Send the held inserts (audit entries last), then COMMIT. When they are all the
+        """Send the held writes (audit entries last), then COMMIT. When they are all the
         transaction does, they go as one statement that commits by itself."""
         self.audit.flush()
         if self._held.alone():

@@ -63,7 +63,7 @@ class TenantRepository:
 
     @property
     def conn(self) -> Connection:
-        """The unit of work's connection; the inserts it holds back go first, so every
+        """The unit of work's connection; the writes it holds back go first, so every
         statement a repository runs sees them."""
         if self._held:
             self._held.send()
@@ -72,9 +72,10 @@ class TenantRepository:
     def hold(
         self, stmt: Prebuilt, rows: Sequence[dict[str, Any]], explain: Explain | None = None
     ) -> None:
-        """Insert rows with a prebuilt plain insert, held back until the next statement or
-        the commit (sent at once without a unit of work's holder). ``explain`` raises the
-        domain error for a constraint violation it recognises."""
+        """Write with a prebuilt statement that returns nothing, once per row of parameters,
+        held back until the next statement or the commit (``HeldWrites``; at once when the
+        repository has no holder). ``explain`` raises the domain error for a constraint
+        violation it recognises."""
         if self._held is not None:
             self._held.add(stmt, rows, explain)
             return
