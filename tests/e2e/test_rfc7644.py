@@ -498,6 +498,13 @@ def test_discovery_documents_describe_what_the_server_does(scim: httpx.Client) -
     assert_scim_error(scim.put("/ServiceProviderConfig", json={}), 405)
 
 
+def test_paths_and_methods_scim_does_not_serve_answer_as_scim_errors(scim: httpx.Client) -> None:
+    assert_scim_error(scim.get("/Devices"), 404)
+    assert_scim_error(scim.get("/Users/some-id/photos"), 404)
+    assert_scim_error(scim.post("/Users/some-id", json={}), 405)
+    assert_scim_error(scim.put("/Groups", json={}), 405)
+
+
 # -- PATCH results (§3.5.2) ----------------------------------------------------------------
 
 

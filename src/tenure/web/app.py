@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount
+from starlette.routing import Match, Mount
+from starlette.types import Receive, Scope, Send
 
 from tenure.adapters.db.engine import make_engine, make_loop_engine
 from tenure.domain.errors import MethodNotAllowed, NotFound, TenureError
@@ -22,6 +24,42 @@ from tenure.web.console.route import error_page
 from tenure.web.runtime import Runtime
 
 log = logging.getLogger("tenure")
+
+
+class TenureApp(FastAPI):
+    """The service. A request under the SCIM base path goes straight to the SCIM routes, past
+    FastAPI's middleware (its error pages, telemetry and dependency clean-up): SCIM handlers
+    authenticate, answer and render every error themselves, and IdPs send most requests. What
+    the routes do not serve (a path, a method) still answers as a SCIM Error."""
+
+    def __init__(self, scim: Mount, **options: Any) -> None:
+        super().__init__(**options)
+        self._scim = scim
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match, child = self._scim.matches(scope)
+            if match is not Match.NONE:
+                scope.update(child)
+                scope["app"] = self
+                try:
+                    await self._scim.handle(scope, receive, send)
+                except StarletteHTTPException as exc:
+                    error = _as_error(Request(scope), exc)
+                    await scim_routes.error_response(error)(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def _as_error(request: Request, exc: StarletteHTTPException) -> TenureError:
+    """Starlette's 404 and 405 (and any other status it raises) as Tenure's errors."""
+    if exc.status_code == 405:
+        return MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+    if exc.status_code == 404:
+        return NotFound(f"nothing at {request.url.path}")
+    error = TenureError(str(exc.detail))
+    error.status = exc.status_code  # type: ignore[misc]
+    return error
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -35,7 +73,9 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         await runtime.close()
 
-    app = FastAPI(
+    scim = Mount(settings.base_path, routes=scim_routes.routes(runtime))
+    app = TenureApp(
+        scim,
         title="Tenure admin API",
         version="1",
         openapi_url="/api/v1/openapi.json",
@@ -44,7 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.router.routes.append(Mount(settings.base_path, routes=scim_routes.routes(runtime)))
+    app.router.routes.append(scim)
 
     from tenure.web.admin import router as admin_router
     from tenure.web.console import router as console_router
@@ -65,14 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        error: TenureError
-        if exc.status_code == 405:
-            error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
-        elif exc.status_code == 404:
-            error = NotFound(f"nothing at {request.url.path}")
-        else:
-            error = TenureError(str(exc.detail))
-            error.status = exc.status_code  # type: ignore[misc]
+        error = _as_error(request, exc)
         if request.url.path.startswith(settings.base_path):
             return scim_routes.error_response(error)
         if not request.url.path.startswith("/api/"):
