@@ -1,8 +1,9 @@
 """PostgreSQL restarted under a running service: the next requests still answer.
 
-Pooled connections are not pinged before use (a round trip per request); a connection the
-server has dropped fails its first statement instead. The use case is then run again on a new
-connection, so IdPs never see those failures. PostgreSQL only: SQLite has no server to lose.
+SCIM's pooled connections are not pinged before use (a round trip per request); a connection
+the server has dropped fails its first statement instead, and the use case, read or write, is
+run again on a new connection, so IdPs never see those failures. The admin API and the console
+ping theirs. PostgreSQL only: SQLite has no server to lose.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from tenure.web.app import create_app
 from tests.conftest import make_tenant
 from tests.integration.pg_only import pg_client, pg_url
 from tests.integration.scim_helpers import PATCH, group_body, user_body
+
+SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 __all__ = ["pg_client", "pg_url"]  # fixtures
 
@@ -64,6 +67,38 @@ def test_requests_after_the_database_dropped_every_connection(
     )
     assert added.status_code == 200, added.text
     assert [m["value"] for m in added.json()["members"]] == [ada]
+
+
+def test_reads_after_the_database_dropped_every_connection(
+    pg_client: TestClient, pg_url: str
+) -> None:
+    """A look-up is often the first request an IdP sends after a quiet spell: it must not be
+    the one that finds the dead connection and fails."""
+    tenant = make_tenant(pg_url)
+    ada = pg_client.post("/scim/v2/Users", json=user_body("ada"), headers=tenant.scim).json()
+    board = pg_client.post("/scim/v2/Groups", json=group_body("Board"), headers=tenant.scim)
+    reads = [
+        ("GET", "/scim/v2/Users", {"filter": 'userName eq "ada"'}),
+        ("GET", f"/scim/v2/Users/{ada['id']}", None),
+        ("GET", "/scim/v2/Groups", {"excludedAttributes": "members"}),
+        ("GET", f"/scim/v2/Groups/{board.json()['id']}", None),
+        ("POST", "/scim/v2/.search", None),
+    ]
+    for method, path, params in reads:
+        assert _drop_connections(pg_url) >= 1
+        body = {"schemas": [SEARCH], "filter": 'userName eq "ada"'} if method == "POST" else None
+        answer = pg_client.request(method, path, params=params, json=body, headers=tenant.scim)
+        assert answer.status_code == 200, f"{method} {path}: {answer.text}"
+
+
+def test_the_admin_api_answers_after_the_database_dropped_every_connection(
+    pg_client: TestClient, pg_url: str
+) -> None:
+    tenant = make_tenant(pg_url)
+    for _ in range(3):
+        _drop_connections(pg_url)
+        rooms = pg_client.get("/api/v1/rooms", headers=tenant.admin)
+        assert rooms.status_code == 200, rooms.text
 
 
 def test_a_database_that_cannot_be_reached_answers_503_in_scim_terms() -> None:

@@ -64,7 +64,9 @@ def _as_error(request: Request, exc: StarletteHTTPException) -> TenureError:
 
 def create_app(settings: Settings) -> FastAPI:
     """The service: SCIM under /scim/v2, the admin API under /api/v1, the console under /."""
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    # The admin API and the console serve people: a ping per request spares them an error
+    # page after a database restart, where SCIM (IdPs, at volume) retries the use case instead.
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size, pre_ping=True)
     loop_engine = make_loop_engine(settings.database_url, pool_size=settings.db_pool_size)
     runtime = Runtime(settings, engine, loop_engine)
 

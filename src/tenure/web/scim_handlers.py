@@ -48,6 +48,8 @@ class Call:
         return self.runtime.engine.dialect.name
 
     def run(self, fn: Callable[[], T]) -> T:
+        """Run a use case; again on a fresh connection if its own was lost before it committed
+        (a database restart), or if a concurrent request won a race (writes)."""
         return retry_races(fn)
 
 
@@ -124,8 +126,10 @@ def list_users(call: Call, q: ListQuery) -> Result:
     offset, limit = q.page(
         call.runtime.settings.default_page_size, call.runtime.settings.max_results
     )
-    total, views = user_service.search_users(
-        call.uow(write=False), where, order, offset, limit, with_groups=q.wants("groups")
+    total, views = call.run(
+        lambda: user_service.search_users(
+            call.uow(write=False), where, order, offset, limit, with_groups=q.wants("groups")
+        )
     )
     resources = [
         project(scim_users.to_resource(v, call.base_url), q.attributes, q.excluded, user_schema())
@@ -141,7 +145,7 @@ def create_user(call: Call, body: Any, q: ListQuery | None = None) -> Result:
 
 
 def get_user(call: Call, user_id: str, q: ListQuery, if_none_match: str | None = None) -> Result:
-    view = user_service.get_user(call.uow(write=False), user_id)
+    view = call.run(lambda: user_service.get_user(call.uow(write=False), user_id))
     if _not_modified(if_none_match, view.user.version):
         return Result(304, None, {"ETag": scim_users.etag(view.user.version)})
     return user_result(call, view, 200, q)
@@ -192,8 +196,10 @@ def list_groups(call: Call, q: ListQuery) -> Result:
     offset, limit = q.page(
         call.runtime.settings.default_page_size, call.runtime.settings.max_results
     )
-    total, views = group_service.search_groups(
-        call.uow(write=False), where, order, offset, limit, with_members=q.wants("members")
+    total, views = call.run(
+        lambda: group_service.search_groups(
+            call.uow(write=False), where, order, offset, limit, with_members=q.wants("members")
+        )
     )
     resources = [
         project(scim_groups.to_resource(v, call.base_url), q.attributes, q.excluded, group_schema())
@@ -210,7 +216,11 @@ def create_group(call: Call, body: Any, q: ListQuery | None = None) -> Result:
 
 
 def get_group(call: Call, group_id: str, q: ListQuery, if_none_match: str | None = None) -> Result:
-    view = group_service.get_group(call.uow(write=False), group_id, with_members=q.wants("members"))
+    view = call.run(
+        lambda: group_service.get_group(
+            call.uow(write=False), group_id, with_members=q.wants("members")
+        )
+    )
     if _not_modified(if_none_match, view.group.version):
         return Result(304, None, {"ETag": scim_users.etag(view.group.version)})
     return group_result(call, view, 200, q)
@@ -279,6 +289,24 @@ def delete_group(call: Call, group_id: str, if_match: str | None) -> Result:
 # -- root search ---------------------------------------------------------------------------
 
 
+def _users_page(
+    call: Call, where: Any, order: Any, offset: int, limit: int
+) -> tuple[int, list[user_service.UserView]]:
+    return call.run(
+        lambda: user_service.search_users(call.uow(write=False), where, order, offset, limit)
+    )
+
+
+def _groups_page(
+    call: Call, where: Any, order: Any, offset: int, limit: int, with_members: bool
+) -> tuple[int, list[group_service.GroupView]]:
+    return call.run(
+        lambda: group_service.search_groups(
+            call.uow(write=False), where, order, offset, limit, with_members=with_members
+        )
+    )
+
+
 def search_all(call: Call, q: ListQuery) -> Result:
     """POST /.search over Users and Groups (RFC 7644 §3.4.3); Users come first."""
     results: list[tuple[int, list[dict[str, Any]]]] = []
@@ -295,9 +323,7 @@ def search_all(call: Call, q: ListQuery) -> Result:
             results.append((0, []))
             continue
         if catalogue is USERS:
-            total, uviews = user_service.search_users(
-                call.uow(write=False), where, order, offset, limit
-            )
+            total, uviews = _users_page(call, where, order, offset, limit)
             results.append(
                 (
                     total,
@@ -315,13 +341,8 @@ def search_all(call: Call, q: ListQuery) -> Result:
         else:
             group_offset = max(0, offset - results[0][0])
             group_limit = max(0, limit - len(results[0][1]))
-            total, gviews = group_service.search_groups(
-                call.uow(write=False),
-                where,
-                order,
-                group_offset,
-                group_limit,
-                with_members=q.wants("members"),
+            total, gviews = _groups_page(
+                call, where, order, group_offset, group_limit, q.wants("members")
             )
             results.append(
                 (

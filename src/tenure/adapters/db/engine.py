@@ -21,17 +21,21 @@ def _dumps(value: Any) -> str:
 _JSON: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 
 
-def make_engine(url: str, *, pool_size: int = 8, pooled: bool = True) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 8, pooled: bool = True, pre_ping: bool = False
+) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and immediate write locks.
 
     ``pooled=False`` closes each connection when it is returned: right for one-shot commands.
+    ``pre_ping`` tests a pooled connection before handing it out (a round trip), so a request
+    never meets a connection a database restart has closed.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     if not pooled:
         return create_engine(url, poolclass=NullPool, **_JSON)
-    return create_engine(url, **_pooled(pool_size))
+    return create_engine(url, **_pooled(pool_size), pool_pre_ping=pre_ping)
 
 
 def make_loop_engine(url: str, *, pool_size: int = 8) -> AsyncEngine | None:
@@ -52,8 +56,9 @@ def _pooled(pool_size: int) -> dict[str, Any]:
         **_JSON,
         "pool_size": pool_size,
         "max_overflow": pool_size,
-        # No pre-ping: it costs a round trip per request. Connections are recycled hourly; a
-        # use case whose connection a database restart broke runs again (uow.retry_races).
+        # Connections are recycled hourly. On the SCIM engine no pre-ping (a round trip per
+        # request): a use case whose connection a database restart broke runs again
+        # (uow.retry_races).
         "pool_recycle": 3600,
         # One statement cache per connection keeps hot SCIM queries prepared.
         "connect_args": {"prepare_threshold": 2},
