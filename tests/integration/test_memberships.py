@@ -203,3 +203,26 @@ def test_one_patch_that_removes_and_adds_the_same_person_keeps_one_true_timeline
     ]
     group = client.get(f"{SCIM}/Groups/{b.group_id}", headers=tenant.scim).json()
     assert [m["value"] for m in group["members"]] == [ann]
+
+
+def test_a_person_with_several_past_memberships_gets_the_latest_back_and_no_new_one(
+    client: TestClient, tenant: Tenant
+) -> None:
+    """The re-add reads every membership the person has in the room, however many."""
+    b = board(client, tenant)
+    b.settings(readd_policy="fresh")
+    cy = b.user("cy")
+    for _ in range(3):  # three memberships, each ended by the IdP
+        b.add(cy)
+        b.remove(cy)
+    older = sorted(b.memberships(cy), key=lambda m: m["periods"][-1]["ended_at"])
+    assert len(older) == 3 and all(m["status"] == "inactive" for m in older)
+    b.settings(readd_policy="reinstate")
+
+    b.add(cy)
+
+    after = b.memberships(cy)
+    assert len(after) == 3
+    back = b.active(cy)
+    assert back is not None and back["id"] == older[-1]["id"]
+    assert [p["start_reason"] for p in back["periods"]] == ["group_add", "reinstated"]

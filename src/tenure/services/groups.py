@@ -234,17 +234,20 @@ def _apply(
             to_remove = [u for u in uow.groups.member_ids(group.id) if u not in keep]
         else:
             to_remove = wanted if delta.kind == "remove" else []
-        removed = uow.groups.remove_members(group.id, to_remove) if to_remove else []
+        removed, known = (
+            uow.groups.remove_members(group.id, to_remove, room.id) if to_remove else ([], None)
+        )
         if removed:
-            lifecycle.leave_room(uow, room, removed, EndReason.GROUP_REMOVAL, at)
+            lifecycle.leave_room(uow, room, removed, EndReason.GROUP_REMOVAL, at, known)
             removed_total.extend(removed)
         if delta.kind == "remove" or not wanted:
             continue
-        live, added = uow.groups.add_live_members(group.id, wanted, at)
+        live, added, known = uow.groups.add_live_members(group.id, room.id, wanted, at)
         unknown.extend(v for v in wanted if v not in live)
         if added:
             # Members are recorded whatever their state; only active users get a membership.
-            lifecycle.join_room(uow, room, [u for u in added if live[u]], at)
+            joining = [u for u in added if live[u]]
+            lifecycle.join_room(uow, room, joining, at, existing=known)
             added_total.extend(added)
     if unknown:
         uow.groups.record_unknown(group.id, unknown, uow.request_id, at)

@@ -6,7 +6,7 @@ change, the memberships it moves and their audit entries commit together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from tenure.adapters.db.uow import SqlUnitOfWork
@@ -52,12 +52,18 @@ def join_room(
     user_ids: Sequence[str],
     at: datetime,
     org: Organisation | None = None,
+    existing: Mapping[str, list[Membership]] | None = None,
 ) -> None:
-    """Give each person an active membership in ``room``, by the room's re-add policy."""
+    """Give each person an active membership in ``room``, by the room's re-add policy.
+
+    ``existing``: their memberships in the room, already read and locked with the change
+    that brought them in (a group's member add); read here otherwise.
+    """
     if not user_ids:
         return
     policy = room.policy(org or organisation(uow))
-    existing = uow.memberships.in_room(room.id, user_ids, lock=True)
+    if existing is None:
+        existing = uow.memberships.in_room(room.id, user_ids, lock=True)
     actor = str(uow.actor)
     created: list[Membership] = []
     reinstated: list[Membership] = []
@@ -117,12 +123,21 @@ def join_room(
 
 
 def leave_room(
-    uow: SqlUnitOfWork, room: Room, user_ids: Sequence[str], reason: EndReason, at: datetime
+    uow: SqlUnitOfWork,
+    room: Room,
+    user_ids: Sequence[str],
+    reason: EndReason,
+    at: datetime,
+    existing: Mapping[str, list[Membership]] | None = None,
 ) -> None:
-    """Deactivate the active memberships of these people in ``room``; nothing is deleted."""
+    """Deactivate the active memberships of these people in ``room``; nothing is deleted.
+
+    ``existing``: as for :func:`join_room`.
+    """
     if not user_ids:
         return
-    existing = uow.memberships.in_room(room.id, user_ids, lock=True)
+    if existing is None:
+        existing = uow.memberships.in_room(room.id, user_ids, lock=True)
     ended = [m for ms in existing.values() for m in ms if m.is_active]
     _end(uow, ended, reason, at)
 

@@ -15,17 +15,21 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TENANT, Bound, TenantRepository, tenant
-from tenure.adapters.db.rows import to_group, to_org, to_room
+from tenure.adapters.db.rows import to_group, to_membership, to_org, to_room
 from tenure.adapters.db.tables import (
     group_members,
     groups,
+    memberships,
     organisations,
     rooms,
     unknown_members,
     users,
 )
 from tenure.domain.directory import Group, Room
+from tenure.domain.membership import Membership
 from tenure.domain.organisation import Organisation
+
+Known = dict[str, list[Membership]]  # each person's memberships in one room, read and locked
 
 
 class GroupRepository(TenantRepository):
@@ -157,23 +161,38 @@ class GroupRepository(TenantRepository):
         return set(self.conn.scalars(stmt))
 
     def add_live_members(
-        self, group_id: str, user_ids: Sequence[str], at: datetime
-    ) -> tuple[dict[str, bool], list[str]]:
+        self, group_id: str, room_id: str, user_ids: Sequence[str], at: datetime
+    ) -> tuple[dict[str, bool], list[str], Known | None]:
         """Add those of ``user_ids`` that name live users of the organisation.
 
         Returns each live user named (whether active) and who was actually added, in the
         order asked; the caller adjusts ``member_count`` (``touch``) by the number added.
-        PostgreSQL does it in one statement (the look-up and the ``INSERT … ON CONFLICT DO
-        NOTHING RETURNING`` in one CTE); SQLite, in process, in two.
+
+        PostgreSQL does it in one statement: the look-up, the ``INSERT … ON CONFLICT DO
+        NOTHING RETURNING``, and the memberships the added active people have in the group's
+        room ``room_id``, read and locked (what ``lifecycle.join_room`` needs next, without a
+        round trip of its own). They come back as the third item. SQLite does the first two in
+        process, in two statements, and returns None there.
         """
         wanted = list(dict.fromkeys(user_ids))
         live: dict[str, bool] = {}
         fresh: set[str] = set()
+        known: Known | None = {} if self.on_postgresql else None
         for chunk in _chunks(wanted):
-            if self.on_postgresql:
-                rows = list(self.run(_ADD_LIVE_PG, group_id=group_id, user_ids=chunk, added_at=at))
-                live.update((r.id, bool(r.active)) for r in rows)
-                fresh.update(r.id for r in rows if r.added)
+            if known is not None:
+                rows = self.run(
+                    _ADD_LIVE_HELD_PG,
+                    group_id=group_id,
+                    user_ids=chunk,
+                    added_at=at,
+                    room_id=room_id,
+                )
+                for r in rows:
+                    live[r.person] = bool(r.person_active)
+                    if r.person_added:
+                        fresh.add(r.person)
+                        if r.person_active:
+                            _collect(known, r.person, r)
                 continue
             found = {r.id: bool(r.active) for r in self.run(_LIVE, user_ids=chunk)}
             live.update(found)
@@ -184,14 +203,30 @@ class GroupRepository(TenantRepository):
             ]
             if values:
                 fresh.update(self.conn.scalars(_ADD_SQLITE, values))
-        return live, [u for u in wanted if u in fresh]
+        return live, [u for u in wanted if u in fresh], known
 
-    def remove_members(self, group_id: str, user_ids: Sequence[str]) -> list[str]:
-        """Delete the rows that are there; returns who was actually removed."""
+    def remove_members(
+        self, group_id: str, user_ids: Sequence[str], room_id: str | None = None
+    ) -> tuple[list[str], Known | None]:
+        """Delete the rows that are there; returns who was actually removed.
+
+        With ``room_id``, on PostgreSQL the same statement also reads and locks the removed
+        people's memberships in that room (for ``lifecycle.leave_room``), returned second;
+        None where they were not read.
+        """
         removed: list[str] = []
+        known: Known | None = {} if room_id is not None and self.on_postgresql else None
         for chunk in _chunks(user_ids):
-            removed.extend(self.run(_REMOVE_MEMBERS, group_id=group_id, user_ids=chunk).scalars())
-        return removed
+            if known is None:
+                found = self.run(_REMOVE_MEMBERS, group_id=group_id, user_ids=chunk)
+                removed.extend(found.scalars())
+                continue
+            rows = self.run(_REMOVE_HELD_PG, group_id=group_id, user_ids=chunk, room_id=room_id)
+            for r in rows:
+                if r.person not in known:
+                    removed.append(r.person)
+                _collect(known, r.person, r)
+        return removed, known
 
     def groups_of(self, user_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """Each user's groups as (group id, display name): the read-only User ``groups``."""
@@ -216,7 +251,7 @@ class GroupRepository(TenantRepository):
         )
         group_ids = list(self.conn.scalars(stmt))
         for group_id in group_ids:
-            self._count(group_id, -len(self.remove_members(group_id, [user_id])))
+            self._count(group_id, -len(self.remove_members(group_id, [user_id])[0]))
         return group_ids
 
     def record_unknown(
@@ -313,7 +348,7 @@ _ADD_SQLITE = (
 )
 
 
-def _add_live_pg() -> Prebuilt:
+def _add_live_held_pg() -> Prebuilt:
     live = _LIVE_USERS.cte("live")
     inserted = (
         pg_insert(group_members)
@@ -330,16 +365,48 @@ def _add_live_pg() -> Prebuilt:
         .returning(group_members.c.user_id)
         .cte("inserted")
     )
+    held = _held_memberships(
+        select(inserted.c.user_id)
+        .join(live, live.c.id == inserted.c.user_id)
+        .where(live.c.active.is_(True))
+    )
     return Prebuilt(
         select(
-            live.c.id, live.c.active, inserted.c.user_id.is_not(None).label("added")
-        ).select_from(live.outerjoin(inserted, inserted.c.user_id == live.c.id))
+            live.c.id.label("person"),
+            live.c.active.label("person_active"),
+            inserted.c.user_id.is_not(None).label("person_added"),
+            *held.c,
+        )
+        .select_from(
+            live.outerjoin(inserted, inserted.c.user_id == live.c.id).outerjoin(
+                held, held.c.user_id == live.c.id
+            )
+        )
+        .order_by(held.c.id)
     )
 
 
-_ADD_LIVE_PG = _add_live_pg()
+def _held_memberships(people: Any) -> Any:
+    """The memberships of ``people`` (a column of user ids) in the room ``room_id``, locked
+    in id order as ``MembershipRepository.in_room`` locks them; materialised, so every one is
+    locked before the rows are joined."""
+    return (
+        select(memberships)
+        .where(
+            tenant(memberships),
+            memberships.c.room_id == bindparam("room_id"),
+            memberships.c.user_id.in_(people),
+        )
+        .order_by(memberships.c.id)
+        .with_for_update()
+        .cte("held")
+        .prefix_with("MATERIALIZED")
+    )
 
-_REMOVE_MEMBERS = Prebuilt(
+
+_ADD_LIVE_HELD_PG = _add_live_held_pg()
+
+_REMOVING = (
     delete(group_members)
     .where(
         tenant(group_members),
@@ -348,6 +415,28 @@ _REMOVE_MEMBERS = Prebuilt(
     )
     .returning(group_members.c.user_id)
 )
+_REMOVE_MEMBERS = Prebuilt(_REMOVING)
+
+
+def _remove_held_pg() -> Prebuilt:
+    gone = _REMOVING.cte("gone")
+    held = _held_memberships(select(gone.c.user_id))
+    return Prebuilt(
+        select(gone.c.user_id.label("person"), *held.c)
+        .select_from(gone.outerjoin(held, held.c.user_id == gone.c.user_id))
+        .order_by(held.c.id)
+    )
+
+
+_REMOVE_HELD_PG = _remove_held_pg()
+
+
+def _collect(known: Known, person: str, row: Any) -> None:
+    """``row``'s membership (if it has one) under ``person``, who is known either way."""
+    found = known.setdefault(person, [])
+    if row.id is not None:
+        found.append(to_membership(row))
+
 
 _TOUCH = Prebuilt(
     update(groups)
