@@ -54,8 +54,11 @@ def make_loop_engine(url: str, *, pool_size: int = 8) -> AsyncEngine | None:
 def _pooled(pool_size: int) -> dict[str, Any]:
     return {
         **_JSON,
+        # A fixed pool: a request beyond it waits for a connection. A connection opened for a
+        # peak and closed after it costs a backend's start and its prepared statements each
+        # time: with 8 more allowed, 16 concurrent look-ups ran at 1,751/s, without at 2,851/s.
         "pool_size": pool_size,
-        "max_overflow": pool_size,
+        "max_overflow": 0,
         # Connections are recycled hourly. On the SCIM engine no pre-ping (a round trip per
         # request): a use case whose connection a database restart broke runs again
         # (uow.retry_races).
