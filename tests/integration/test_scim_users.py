@@ -155,3 +155,18 @@ def test_idp_lookups_answer_exactly_as_the_general_filter_does(
         assert fast == general == (len(expected), expected), flt
     # Past the last page: no rows, and still the exact total.
     assert found('filter=displayName eq "Kim Ode"&startIndex=5') == (2, set())
+
+
+def test_locations_follow_the_host_each_request_came_by(client: TestClient, tenant: Tenant) -> None:
+    """Behind a proxy, or reached by two names, every answer names the host it was asked on."""
+    made = client.post(
+        "/scim/v2/Users",
+        json=user_body("hosts"),
+        headers={**tenant.scim, "Host": "scim.northwind.example"},
+    )
+    assert made.headers["Location"].startswith("http://scim.northwind.example/scim/v2/Users/")
+    for host in ("tenure.internal:8000", "scim.northwind.example"):
+        read = client.get(
+            made.headers["Location"].split("example", 1)[1], headers={**tenant.scim, "Host": host}
+        )
+        assert read.json()["meta"]["location"] == f"http://{host}/scim/v2/Users/{made.json()['id']}"

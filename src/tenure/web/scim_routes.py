@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +42,34 @@ def scim_response(status: int, body: Any = None, headers: dict[str, str] | None 
 def error_response(error: TenureError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="tenure"'} if error.status == 401 else None
     return scim_response(error.status, from_exception(error), headers)
+
+
+def _request_id() -> str:
+    """An id for one request's log lines and audit entries. It correlates, it guards nothing,
+    so it needs no system call for random bytes, as ``uuid4`` makes."""
+    return f"{random.getrandbits(128):032x}"
+
+
+_BASES: dict[tuple[Any, ...], str] = {}
+
+
+def _base_url(request: Request, base_path: str) -> str:
+    """The SCIM base URL as this request reached it (``meta.location`` and ``Location``); the
+    same few hosts ask again and again, so each is worked out once."""
+    scope = request.scope
+    key = (
+        scope.get("scheme"),
+        request.headers.get("host"),
+        str(scope.get("server")),
+        scope.get("app_root_path", scope.get("root_path")),
+        base_path,
+    )
+    found = _BASES.get(key)
+    if found is None:
+        if len(_BASES) > 1000:
+            _BASES.clear()
+        found = _BASES[key] = str(request.base_url).rstrip("/") + base_path
+    return found
 
 
 def _bearer(request: Request) -> str | None:
@@ -93,7 +121,7 @@ def endpoint(
     """Wrap a handler: authenticate, read the body, run it off the event loop, render errors."""
 
     async def run(request: Request) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.headers.get("x-request-id") or _request_id()
         try:
             length = request.headers.get("content-length")
             if length and length.isdigit() and int(length) > runtime.settings.max_body_bytes:
@@ -107,10 +135,10 @@ def endpoint(
             if known and found is None:
                 raise Unauthorized("the bearer token is not valid")
             params = request.query_params.values()
-            if "\x00" in request.url.path or any("\x00" in v for v in params):
+            if "\x00" in request.scope["path"] or any("\x00" in v for v in params):
                 raise InvalidInput(_NUL_DETAIL)
             body = await _body(request, runtime) if needs_body else None
-            base = str(request.base_url).rstrip("/") + runtime.settings.base_path
+            base = _base_url(request, runtime.settings.base_path)
 
             def work() -> h.Result:
                 # The token look-up (on a cache miss) and the use case run together.
