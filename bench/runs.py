@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 from bench import admin, pg, workloads
@@ -116,21 +115,18 @@ def run_tenure(
     analyzer = None
     if backend == "postgresql" and analyze and not pg.autovacuum_on():
         analyzer = pg.Analyzer()
-        analyzer.start()
-        progress("autovacuum is off: the bench runs ANALYZE every 30 s in its stead")
+        progress("autovacuum is off: the bench runs its ANALYZE before each workload instead")
     try:
-        settle = analyzer.analyze if analyzer is not None else None
-        _tenure_runs(rows, sizes, only, backend, workers, run_dir, db_url, adm, settle)
+        _tenure_runs(rows, sizes, only, backend, workers, run_dir, db_url, adm, analyzer)
     finally:
         if analyzer is not None:
-            analyzer.stop()
             rows.append(
                 Row(
                     "analyze",
                     "ANALYZE (autovacuum off)",
                     "tenure",
                     f"tenure/{backend}",
-                    "every 30 s",
+                    "before each workload",
                     note=f"{analyzer.runs} runs, {analyzer.failures} failed",
                 )
             )
@@ -145,7 +141,7 @@ def _tenure_runs(
     run_dir: Path,
     db_url: str,
     adm: admin.Admin,
-    settle: Callable[[], None] | None,
+    analyzer: pg.Analyzer | None,
 ) -> None:
     pop = Population("p")
     for n, w in enumerate(workers if backend == "postgresql" else workers[:1]):
@@ -166,7 +162,8 @@ def _tenure_runs(
                     pop,
                     rows,
                     admin=adm,
-                    settle=settle,
+                    settle=analyzer.analyze if analyzer is not None else None,
+                    catch_up=analyzer.catch_up if analyzer is not None else None,
                 )
                 if "create" in only:
                     workloads.create_users(t, f"c{w}")

@@ -77,8 +77,10 @@ class Target:
     rows: list[Row] = field(default_factory=list)
     big_group: tuple[str, int] | None = None  # (id, members) built by the bulk-add workload
     admin: Any = None  # bench.admin.Admin for Tenure
-    # After a bulk load: ANALYZE, as autovacuum would, when it is off (bench.pg.Analyzer).
+    # Where autovacuum is off (bench.pg.Analyzer): ANALYZE after a bulk load, and what
+    # autovacuum would have analysed by the start of each measured workload.
     settle: Callable[[], None] | None = None
+    catch_up: Callable[[], None] | None = None
 
     def measure(
         self,
@@ -93,6 +95,8 @@ class Target:
         ``setup`` runs first, outside the CPU and RSS window; its errors end the workload too.
         """
         assert self.server.sampler is not None
+        if self.catch_up is not None:
+            self.catch_up()  # untimed: before the CPU window opens
         result: Outcome | None = None
         extra: dict[str, Any] = {}
         cpu = CpuWindow(self.server)
