@@ -8,7 +8,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -387,15 +387,21 @@ def _add_live_held_pg() -> Prebuilt:
 
 
 def _held_memberships(people: Any) -> Any:
-    """The memberships of ``people`` (a column of user ids) in the room ``room_id``, locked
+    """The memberships of ``people`` (a select of user ids) in the room ``room_id``, locked
     in id order as ``MembershipRepository.in_room`` locks them; materialised, so every one is
-    locked before the rows are joined."""
+    locked before the rows are joined.
+
+    ``people`` is gathered into an array first, so PostgreSQL looks the memberships up once,
+    as for a list of ids, whatever its statistics say: a plan made while the table was small
+    joined them person by person with a scan of the whole table each (a group filled by
+    batches of 100 slowed from 36 to 6 batches a second by 20k members).
+    """
     return (
         select(memberships)
         .where(
             tenant(memberships),
             memberships.c.room_id == bindparam("room_id"),
-            memberships.c.user_id.in_(people),
+            memberships.c.user_id == any_(func.array(people.scalar_subquery())),
         )
         .order_by(memberships.c.id)
         .with_for_update()
