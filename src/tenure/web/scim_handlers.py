@@ -126,11 +126,7 @@ def list_users(call: Call, q: ListQuery) -> Result:
     offset, limit = q.page(
         call.runtime.settings.default_page_size, call.runtime.settings.max_results
     )
-    total, views = call.run(
-        lambda: user_service.search_users(
-            call.uow(write=False), where, order, offset, limit, with_groups=q.wants("groups")
-        )
-    )
+    total, views = _users_page(call, where, order, offset, limit, q.wants("groups"))
     resources = [
         project(scim_users.to_resource(v, call.base_url), q.attributes, q.excluded, user_schema())
         for v in views
@@ -196,11 +192,7 @@ def list_groups(call: Call, q: ListQuery) -> Result:
     offset, limit = q.page(
         call.runtime.settings.default_page_size, call.runtime.settings.max_results
     )
-    total, views = call.run(
-        lambda: group_service.search_groups(
-            call.uow(write=False), where, order, offset, limit, with_members=q.wants("members")
-        )
-    )
+    total, views = _groups_page(call, where, order, offset, limit, q.wants("members"))
     resources = [
         project(scim_groups.to_resource(v, call.base_url), q.attributes, q.excluded, group_schema())
         for v in views
@@ -290,10 +282,12 @@ def delete_group(call: Call, group_id: str, if_match: str | None) -> Result:
 
 
 def _users_page(
-    call: Call, where: Any, order: Any, offset: int, limit: int
+    call: Call, where: Any, order: Any, offset: int, limit: int, with_groups: bool = True
 ) -> tuple[int, list[user_service.UserView]]:
     return call.run(
-        lambda: user_service.search_users(call.uow(write=False), where, order, offset, limit)
+        lambda: user_service.search_users(
+            call.uow(write=False), where, order, offset, limit, with_groups=with_groups
+        )
     )
 
 

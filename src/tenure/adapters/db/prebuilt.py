@@ -270,7 +270,8 @@ def execute_together(
     but the last as a data-modifying ``WITH`` clause. They all succeed or fail together, and
     foreign keys are checked at the end of the statement, so a row may refer to one inserted
     beside it. They all see the rows as they were before the statement: the caller must not
-    put two changes of one row together (``HeldWrites`` sends at most one update or delete).
+    put two changes of one row together (``HeldWrites`` never puts an update of a table beside
+    another write of it).
 
     With ``autocommit`` (only when :func:`untouched`), that statement is the whole transaction:
     one round trip where BEGIN, the writes and COMMIT took several.

@@ -16,14 +16,13 @@ from tenure.domain.audit import AuditEntry
 
 
 class AuditRepository(TenantRepository):
-    """Within a unit of work that holds inserts, entries wait for its commit and go in the
-    same statement as the other held rows, inside its transaction: a change and its audit
+    """Within a unit of work that holds writes, entries wait for its commit and go in the
+    same statement as the other held writes, inside its transaction: a change and its audit
     trail commit together. Without one (a platform transaction's tenant view), they are
     written at once."""
 
     def __init__(self, conn: Connection, org_id: str, held: HeldWrites | None = None) -> None:
         super().__init__(conn, org_id, held)
-        self.buffered = held is not None
         self._pending: list[AuditEntry] = []
 
     def add(self, entry: AuditEntry) -> None:
@@ -31,7 +30,7 @@ class AuditRepository(TenantRepository):
 
     def add_many(self, entries: Sequence[AuditEntry]) -> None:
         self._pending.extend(entries)
-        if not self.buffered:
+        if self._held is None:
             self.flush()
 
     def flush(self) -> None:

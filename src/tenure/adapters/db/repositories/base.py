@@ -16,7 +16,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.held import Explain, HeldWrites
@@ -76,15 +75,10 @@ class TenantRepository:
         held back until the next statement or the commit (``HeldWrites``; at once when the
         repository has no holder). ``explain`` raises the domain error for a constraint
         violation it recognises."""
-        if self._held is not None:
-            self._held.add(stmt, rows, explain)
-            return
-        try:
-            self.run_many(stmt, rows)
-        except IntegrityError as error:
-            if explain is not None:
-                explain(error)
-            raise
+        held = self._held if self._held is not None else HeldWrites(self._conn)
+        held.add(stmt, rows, explain)
+        if held is not self._held:
+            held.send()
 
     def scoped(self, table: Table) -> ColumnElement[bool]:
         """The tenant filter for ``table``; every query of a repository starts from it."""

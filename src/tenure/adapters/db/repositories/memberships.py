@@ -221,13 +221,13 @@ class MembershipRepository(TenantRepository):
 
     def _created(self, m: Membership) -> dict[str, Any]:
         return {
-            "m_id": m.id,
-            "m_org_id": self.org_id,
-            "m_created_at": m.created_at,
-            "m_version": 1,
-            "m_room_id": m.room_id,
-            "m_user_id": m.user_id,
-        } | {f"m_{k}": v for k, v in self._state(m).items()}
+            "id": m.id,
+            "org_id": self.org_id,
+            "created_at": m.created_at,
+            "version": 1,
+            "room_id": m.room_id,
+            "user_id": m.user_id,
+        } | self._state(m)
 
     def _saved(self, m: Membership) -> dict[str, Any]:
         return {TENANT: self.org_id, "b_id": m.id} | {
@@ -249,12 +249,12 @@ class MembershipRepository(TenantRepository):
         """The parameters of ``m``'s newest (open) period."""
         period = m.periods[-1]
         return {
-            TENANT: self.org_id,
-            "p_membership_id": m.id,
-            "p_started_at": period.started_at,
-            "p_start_reason": period.start_reason,
-            "p_started_by": period.started_by,
-            "p_start_request_id": request_id,
+            "org_id": self.org_id,
+            "membership_id": m.id,
+            "started_at": period.started_at,
+            "start_reason": period.start_reason,
+            "started_by": period.started_by,
+            "start_request_id": request_id,
         }
 
     def relink(self, membership_id: str, user_id: str) -> None:
@@ -277,13 +277,8 @@ _STATE = (
     "last_ended_at",
     "last_end_reason",
 )
-_ADD_MEMBERSHIP = insert(memberships).values(
-    **{
-        c: bindparam(f"m_{c}")
-        for c in ("id", "org_id", "created_at", "version", "room_id", "user_id", *_STATE)
-    }
-)
-_SAVE_MEMBERSHIP = (
+_ADD = Prebuilt(insert(memberships))
+_SAVE = Prebuilt(
     update(memberships)
     .where(tenant(memberships), memberships.c.id == bindparam("b_id"))
     .values(
@@ -291,7 +286,7 @@ _SAVE_MEMBERSHIP = (
         **{k: bindparam(f"b_{k}") for k in _STATE},
     )
 )
-_END_OPEN_PERIOD = (
+_END_PERIOD = Prebuilt(
     update(membership_periods)
     .where(
         tenant(membership_periods),
@@ -321,25 +316,4 @@ def _in_room(lock_for: str) -> Prebuilt:
     return Prebuilt(stmt.order_by(memberships.c.id) if lock_for else stmt)
 
 
-_PERIOD_START = ("membership_id", "started_at", "start_reason", "started_by", "start_request_id")
-_OPEN_A_PERIOD = (
-    insert(membership_periods)
-    .values(
-        org_id=bindparam(TENANT),
-        **{
-            c: bindparam(f"p_{c}")
-            for c in (
-                "membership_id",
-                "started_at",
-                "start_reason",
-                "started_by",
-                "start_request_id",
-            )
-        },
-    )
-    .inline()  # period ids are not read back
-)
-_ADD = Prebuilt(_ADD_MEMBERSHIP)
-_SAVE = Prebuilt(_SAVE_MEMBERSHIP)
-_END_PERIOD = Prebuilt(_END_OPEN_PERIOD)
-_OPEN_PERIOD = Prebuilt(_OPEN_A_PERIOD)
+_OPEN_PERIOD = Prebuilt(insert(membership_periods).inline())  # period ids are not read back

@@ -63,8 +63,13 @@ class UserRepository(TenantRepository):
     def add(self, user: User) -> None:
         """Insert a user and its e-mails, held back to go with the commit (one statement on
         PostgreSQL); the partial unique indexes answer for uniqueness, no look-up first."""
-        row = {**self._values(user), "id": user.id, "org_id": self.org_id}
-        self.hold(_INSERT, [{**row, "created_at": user.created_at}], _uniqueness(user))
+        row = {
+            **self._values(user),
+            "id": user.id,
+            "org_id": self.org_id,
+            "created_at": user.created_at,
+        }
+        self.hold(_INSERT, [row], _uniqueness(user))
         self._write_emails(user, replace=False)
 
     def update(self, user: User, previous: User) -> None:
