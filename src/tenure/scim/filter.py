@@ -7,8 +7,6 @@ cannot be filtered, or an operator its type does not support, is a 400 ``invalid
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +31,7 @@ from tenure.adapters.db.repositories.base import Bound
 from tenure.adapters.db.tables import group_members, groups, user_emails, users
 from tenure.domain.clock import as_utc
 from tenure.domain.errors import InvalidFilter
+from tenure.scim import shapes
 from tenure.scim.schema import ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
 
 Expr = ColumnElement[Any]
@@ -62,34 +61,11 @@ class Multi:
     default_sub: str = "value"
 
 
-# The one shape IdPs send on every sync: ``attr op "string"``. Matched here, it skips the
-# general parser (about half a millisecond) and yields the very node that parser would build.
-_SIMPLE = re.compile(
-    r"^\s*([A-Za-z][A-Za-z0-9$_.:-]*)\s+(eq|ne|co|sw|ew|gt|ge|lt|le)\s+"
-    r'"((?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9A-Fa-f]{4})*)"\s*$',
-    re.IGNORECASE,
-)
-
-
-def _simple(text: str) -> Comparison | None:
-    match = _SIMPLE.match(text)
-    if match is None:
-        return None
-    path, op, raw = match.groups()
-    uri, _, name = path.rpartition(":") if ":" in path else ("", "", path)
-    attr, _, sub = name.partition(".")
-    try:
-        node = AttrPath(attr=attr, sub_attr=sub or None, uri=uri or None)
-        return Comparison(node, CompareOperator(op.lower()), json.loads(f'"{raw}"'))
-    except ValueError:
-        return None  # let the full parser say what is wrong
-
-
 def parse(text: str) -> FilterNode:
     """Parse filter text; any syntax error is ``invalidFilter``."""
     if len(text) > 4096:
         raise InvalidFilter("the filter is longer than 4096 characters")
-    simple = _simple(text)
+    simple = shapes.comparison(text)
     if simple is not None:
         return simple
     try:
@@ -294,7 +270,7 @@ def compile_bound(text: str, catalogue: Catalogue, dialect: str) -> Cond | Bound
     """Like :func:`compile_filter`, but the IdP's look-up shape, ``attr eq "string"`` on a
     string attribute, comes back as a :class:`Bound`: SQL built once per attribute, the
     value bound. The rules are :func:`_compare`'s (:func:`_fold`, :func:`_present`)."""
-    simple = _simple(text) if len(text) <= 4096 else None
+    simple = shapes.comparison(text) if len(text) <= 4096 else None
     if simple is None or simple.op is not CompareOperator.eq or not isinstance(simple.value, str):
         return compile_filter(text, catalogue, dialect)
     key = _key(simple.attr_path, catalogue)

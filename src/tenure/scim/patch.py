@@ -43,6 +43,7 @@ from tenure.domain.errors import (
     Mutability,
     NoTarget,
 )
+from tenure.scim import shapes
 from tenure.scim.patch_values import (
     Target,
     check_filter,
@@ -154,6 +155,9 @@ def _parse(text: str) -> Any:
     """Parse a PATCH path with scim2-models (``attrPath / valuePath [subAttr] / attrExp``)."""
     if len(text) > _MAX_PATH:
         raise InvalidPath(f"The path {short(text)} is too long.")
+    known = shapes.patch_path(text)
+    if known is not None:
+        return known
     try:
         return Path(text).ast
     except Exception as exc:  # scim2-models raises its own exceptions; all mean "bad path"
