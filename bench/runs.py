@@ -144,7 +144,11 @@ def _tenure_runs(
     analyzer: pg.Analyzer | None,
 ) -> None:
     pop = Population("p")
-    for n, w in enumerate(workers if backend == "postgresql" else workers[:1]):
+    # The most workers first, the fewest last: each run creates and looks up, and only the
+    # last runs the other workloads. So every run looks up the same directory, before any
+    # group exists (a user's groups are part of each look-up's answer).
+    counts = sorted(set(workers), reverse=True) if backend == "postgresql" else workers[:1]
+    for w in counts:
         run = f"tenure/{backend} w{w}"
         srv = tenure_server(run_dir, f"tenure-{backend}-w{w}", db_url, w)
         try:
@@ -169,7 +173,7 @@ def _tenure_runs(
                     workloads.create_users(t, f"c{w}")
                 if "lookup" in only:
                     workloads.lookups(t, sizes.lookup_users)
-                if n == 0:
+                if w == counts[-1]:
                     _rest_of_tenure(t, sizes, only)
         except (ServerFailed, OSError) as exc:
             _failed(rows, "tenure", run, exc)

@@ -17,7 +17,7 @@ class Sizes:
     group_members: int = 20_000  # 3, 4: the large group (Tenure)
     ref_group_members: int = 2_000  # 3, 4: the large group (scim2-server)
     small_group: int = 100  # 4: the small group
-    single_ops: int = 30  # 4: add+remove rounds per form and group
+    single_ops: int = 60  # 4: add+remove rounds per form and group (each row: its p50 of 60)
     groups: int = 200  # 5: groups listed
     group_size: int = 200  # 5: members of each listed group (spec: 1k)
     list_repeats: int = 10  # 5: GET /Groups repeats
