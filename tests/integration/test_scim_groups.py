@@ -64,3 +64,26 @@ def test_bulk_refuses_a_bulk_id_used_twice(client: TestClient, tenant: Tenant) -
         ]
         == 0
     )
+
+
+def test_members_are_listed_in_the_order_they_were_added(
+    client: TestClient, tenant: Tenant
+) -> None:
+    ids = [
+        client.post(f"{BASE}/Users", json=user_body(f"o{i}"), headers=tenant.scim).json()["id"]
+        for i in range(3)
+    ]
+    first, later = sorted(ids[1:]), ids[0]  # two at creation (then by id), one added later
+    groups = []
+    for name in ("Ordered A", "Ordered B"):
+        made = client.post(f"{BASE}/Groups", json=group_body(name, ids[1:]), headers=tenant.scim)
+        add = patch({"op": "add", "path": "members", "value": [{"value": later}]})
+        client.patch(f"{BASE}/Groups/{made.json()['id']}", json=add, headers=tenant.scim)
+        groups.append(made.json()["id"])
+    one = client.get(f"{BASE}/Groups/{groups[0]}", headers=tenant.scim).json()
+    assert [m["value"] for m in one["members"]] == [*first, later]
+    listed = client.get(
+        f"{BASE}/Groups", params={"filter": 'displayName sw "Ordered"'}, headers=tenant.scim
+    ).json()["Resources"]
+    assert len(listed) == 2
+    assert all([m["value"] for m in g["members"]] == [*first, later] for g in listed)

@@ -55,7 +55,7 @@ def to_resource(view: GroupView, base_url: str) -> dict[str, Any]:
             # No ``display``: Tenure keeps member ids only, and a value it did not receive
             # would not round-trip (RFC 7643 §8.7.1 names value, $ref and type).
             {"value": uid, "$ref": f"{base_url}/Users/{uid}", "type": "User"}
-            for uid, name in view.members
+            for uid in view.members
         ]
     resource["meta"] = {
         "resourceType": "Group",

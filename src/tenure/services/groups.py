@@ -36,7 +36,7 @@ class MemberDelta:
 @dataclass(frozen=True, slots=True)
 class GroupView:
     group: Group
-    members: list[tuple[str, str | None]] | None = None  # None: not loaded (excludedAttributes)
+    members: list[str] | None = None  # member ids; None: not loaded (excludedAttributes)
     unknown_members: list[str] = field(default_factory=list)
 
 

@@ -132,14 +132,16 @@ class GroupRepository(TenantRepository):
 
     # -- members ---------------------------------------------------------------------------
 
-    def members(self, group_ids: Iterable[str]) -> dict[str, list[tuple[str, str | None]]]:
-        """Each group's members as (user id, display name), in a stable order."""
+    def members(self, group_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Each group's member ids, in a stable order: as added, then by id."""
         ids = list(group_ids)
-        found: dict[str, list[tuple[str, str | None]]] = {g: [] for g in ids}
+        if len(ids) == 1:  # a group read or written: its list as it comes
+            return {ids[0]: self.run(_MEMBERS_OF, group_id=ids[0]).scalars()}
+        found: dict[str, list[str]] = {g: [] for g in ids}
         if not ids:
             return found
-        for row in self.run(_MEMBERS, group_ids=ids):
-            found[row.group_id].append((row.id, row.display_name or row.user_name))
+        for group_id, user_id in self.run(_MEMBERS, group_ids=ids):
+            found[group_id].append(user_id)
         return found
 
     def member_ids(self, group_id: str) -> set[str]:
@@ -454,11 +456,17 @@ _TOUCH = Prebuilt(
     )
 )
 
+# Ids only: a SCIM group lists its members by value and $ref (no display, see
+# ``scim.groups.to_resource``), so the users table is not read for a member list.
 _MEMBERS = Prebuilt(
-    select(group_members.c.group_id, users.c.id, users.c.display_name, users.c.user_name)
-    .join(users, users.c.id == group_members.c.user_id)
+    select(group_members.c.group_id, group_members.c.user_id)
     .where(
         tenant(group_members), group_members.c.group_id.in_(bindparam("group_ids", expanding=True))
     )
-    .order_by(group_members.c.group_id, group_members.c.added_at, users.c.id)
+    .order_by(group_members.c.group_id, group_members.c.added_at, group_members.c.user_id)
+)
+_MEMBERS_OF = Prebuilt(
+    select(group_members.c.user_id)
+    .where(tenant(group_members), group_members.c.group_id == bindparam("group_id"))
+    .order_by(group_members.c.added_at, group_members.c.user_id)
 )
