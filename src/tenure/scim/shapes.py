@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 from scim2_models.path import AttrPath, CompareOperator, Comparison, ValuePath
 
@@ -41,11 +42,19 @@ def comparison(text: str) -> Comparison | None:
         return None  # let the grammar say what is wrong
 
 
+@lru_cache(maxsize=512)
+def _plain_path(text: str) -> AttrPath | None:
+    """``attr`` or ``attr.sub``: the same few paths on every request, each node made once
+    (nodes are frozen)."""
+    match = _PLAIN_PATH.match(text)
+    return AttrPath(attr=match[1], sub_attr=match[2], uri=None) if match else None
+
+
 def patch_path(text: str) -> AttrPath | ValuePath | None:
     """``attr``, ``attr.sub`` or ``attr[sub op "string"]`` (optionally ``.sub`` after it)."""
-    plain = _PLAIN_PATH.match(text)
+    plain = _plain_path(text)
     if plain is not None:
-        return AttrPath(attr=plain[1], sub_attr=plain[2], uri=None)
+        return plain
     match = _VALUE_PATH.match(text)
     if match is None:
         return None
