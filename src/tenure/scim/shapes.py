@@ -1,7 +1,7 @@
 """The shapes IdPs send on every sync, read without the general grammar.
 
-scim2-models' grammar costs about half a millisecond per new string, more than the rest of a
-look-up or a member change. Two shapes cover what IdPs send nearly always: the filter
+scim2-models' grammar costs 0.3 to 0.5 ms per new string (measured: docs/performance.md), as
+much as the rest of a look-up. Two shapes cover what IdPs send nearly always: the filter
 ``attr op "string"`` and the PATCH paths ``attr``, ``attr.sub`` and ``attr[sub op "string"]``
 (Okta removes members by ``members[value eq "id"]``). Each function here yields the very node
 the grammar would build, or ``None`` for anything else, which then goes through the grammar
