@@ -43,18 +43,16 @@ def comparison(text: str) -> Comparison | None:
 
 
 @lru_cache(maxsize=512)
-def _plain_path(text: str) -> AttrPath | None:
-    """``attr`` or ``attr.sub``: the same few paths on every request, each node made once
-    (nodes are frozen)."""
-    match = _PLAIN_PATH.match(text)
-    return AttrPath(attr=match[1], sub_attr=match[2], uri=None) if match else None
+def _plain_path(attr: str, sub: str | None) -> AttrPath:
+    """The same few paths come on every request: each node is made once (nodes are frozen)."""
+    return AttrPath(attr=attr, sub_attr=sub, uri=None)
 
 
 def patch_path(text: str) -> AttrPath | ValuePath | None:
     """``attr``, ``attr.sub`` or ``attr[sub op "string"]`` (optionally ``.sub`` after it)."""
-    plain = _plain_path(text)
+    plain = _PLAIN_PATH.match(text)
     if plain is not None:
-        return plain
+        return _plain_path(plain[1], plain[2])
     match = _VALUE_PATH.match(text)
     if match is None:
         return None

@@ -135,13 +135,12 @@ class GroupRepository(TenantRepository):
     def members(self, group_ids: Iterable[str]) -> dict[str, list[str]]:
         """Each group's member ids, in a stable order: as added, then by id."""
         ids = list(group_ids)
-        if len(ids) == 1:  # a group read or written: its list as it comes
+        if len(ids) == 1:  # one group read or written: its list as it comes
             return {ids[0]: self.run(_MEMBERS_OF, group_id=ids[0]).scalars()}
         found: dict[str, list[str]] = {g: [] for g in ids}
-        if not ids:
-            return found
-        for group_id, user_id in self.run(_MEMBERS, group_ids=ids):
-            found[group_id].append(user_id)
+        if ids:
+            for group_id, user_id in self.run(_MEMBERS, group_ids=ids):
+                found[group_id].append(user_id)
         return found
 
     def member_ids(self, group_id: str) -> set[str]:
