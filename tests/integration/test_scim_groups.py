@@ -87,3 +87,28 @@ def test_members_are_listed_in_the_order_they_were_added(
     ).json()["Resources"]
     assert len(listed) == 2
     assert all([m["value"] for m in g["members"]] == [*first, later] for g in listed)
+
+
+def test_member_changes_that_change_nothing_keep_the_version(
+    client: TestClient, tenant: Tenant
+) -> None:
+    ada, bob = (
+        client.post(f"{BASE}/Users", json=user_body(n), headers=tenant.scim).json()["id"]
+        for n in ("same-ada", "same-bob")
+    )
+    made = client.post(f"{BASE}/Groups", json=group_body("Steady", [ada]), headers=tenant.scim)
+    url = f"{BASE}/Groups/{made.json()['id']}"
+    before = client.get(url, headers=tenant.scim).json()["meta"]
+    again = patch(
+        {"op": "add", "path": "members", "value": [{"value": ada}]},  # already a member
+        {"op": "remove", "path": f'members[value eq "{bob}"]'},  # never was one
+        {"op": "Remove", "path": "members", "value": [{"value": bob}]},  # Entra's form
+    )
+    same = client.patch(url, json=again, headers=tenant.scim)
+    assert same.status_code == 200 and same.headers["etag"] == before["version"]
+    assert same.json()["meta"] == before
+    assert [m["value"] for m in same.json()["members"]] == [ada]
+    real = patch({"op": "add", "path": "members", "value": [{"value": bob}]})
+    changed = client.patch(url, json=real, headers=tenant.scim)
+    assert changed.headers["etag"] != before["version"]
+    assert changed.json()["meta"]["lastModified"] > before["lastModified"]

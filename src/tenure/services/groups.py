@@ -68,9 +68,9 @@ def create_group(uow: SqlUnitOfWork, data: GroupData, member_ids: Sequence[str])
                 {"displayName": group.display_name, "room_id": room.id},
             )
         )
-        unknown, count = _apply(uow, group, room, [MemberDelta("add", list(member_ids))], now)
-        if count:
-            group = replace(group, member_count=uow.groups.touch(group, count))
+        unknown, added, _ = _apply(uow, group, room, [MemberDelta("add", list(member_ids))], now)
+        if added:
+            group = replace(group, member_count=uow.groups.touch(group, added))
         members = uow.groups.members([group.id])[group.id]
         uow.commit()
     return GroupView(group, members, unknown)
@@ -172,11 +172,14 @@ def change_group(
                     id=new_id(), name=updated.display_name, group_id=group.id, created_at=now
                 )
                 uow.rooms.add(room)
-            unknown, count_delta = _apply(uow, updated, room, deltas, now)
-            if updated.version == group.version:
-                updated = replace(updated, updated_at=now, version=group.version + 1)
-            count = uow.groups.touch(updated, count_delta)
-            updated = replace(updated, member_count=count)
+            unknown, added, removed = _apply(uow, updated, room, deltas, now)
+            # Members the group already had, or did not have, change nothing: the version
+            # and lastModified stay (IdPs resend removes of people already gone).
+            if added or removed:
+                if updated.version == group.version:
+                    updated = replace(updated, updated_at=now, version=group.version + 1)
+                count = uow.groups.touch(updated, added - removed)
+                updated = replace(updated, member_count=count)
         load = with_members or (members_up_to is not None and updated.member_count <= members_up_to)
         members = uow.groups.members([group.id])[group.id] if load else None
         uow.commit()
@@ -218,11 +221,11 @@ def delete_group(uow: SqlUnitOfWork, group_id: str, if_match: str | None = None)
 
 def _apply(
     uow: SqlUnitOfWork, group: Group, room: Room, deltas: Sequence[MemberDelta], at: datetime
-) -> tuple[list[str], int]:
+) -> tuple[list[str], int, int]:
     """Apply member deltas in order, touching only the rows named.
 
-    Returns the member values that name no user of the organisation, and the change in the
-    member count.
+    Returns the member values that name no user of the organisation, and how many members
+    were added and removed.
     """
     unknown: list[str] = []
     added_total: list[str] = []
@@ -279,4 +282,4 @@ def _apply(
                 },
             )
         )
-    return unknown, len(added_total) - len(removed_total)
+    return unknown, len(added_total), len(removed_total)
