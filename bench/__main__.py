@@ -45,8 +45,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workers",
         default="1,2",
         metavar="1,2",
-        help="Tenure worker counts on PostgreSQL (create and look-up are re-run for "
-        "each; everything else runs on the first); SQLite uses the first only",
+        help="Tenure worker counts on PostgreSQL, run from the most to the fewest (create and "
+        "look-up run for each; everything else on the fewest); SQLite uses the first only",
     )
     p.add_argument("--no-reference", action="store_true", help="skip scim2-server")
     p.add_argument("--no-tenure", action="store_true", help="skip Tenure (measure the others)")
