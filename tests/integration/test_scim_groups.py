@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from tenure.settings import Settings
 from tenure.web.app import create_app
-from tests.conftest import Tenant
+from tests.conftest import Tenant, make_tenant
 from tests.integration.scim_helpers import group_body, patch, user_body
 
 BASE = "/scim/v2"
@@ -112,3 +112,26 @@ def test_member_changes_that_change_nothing_keep_the_version(
     changed = client.patch(url, json=real, headers=tenant.scim)
     assert changed.headers["etag"] != before["version"]
     assert changed.json()["meta"]["lastModified"] > before["lastModified"]
+
+
+@pytest.mark.parametrize("one_at_a_time", [False, True])
+def test_only_live_users_of_the_organisation_become_members(
+    client: TestClient, tenant: Tenant, database_url: str, one_at_a_time: bool
+) -> None:
+    other = make_tenant(database_url, "Other Board")
+
+    def user(name: str, org: Tenant = tenant, **extra: object) -> str:
+        body = user_body(name, **extra)
+        return str(client.post(f"{BASE}/Users", json=body, headers=org.scim).json()["id"])
+
+    active, inactive, deleted = user("live-a"), user("live-b", active=False), user("live-c")
+    assert client.delete(f"{BASE}/Users/{deleted}", headers=tenant.scim).status_code == 204
+    elsewhere = user("live-d", other)
+    group = client.post(f"{BASE}/Groups", json=group_body("Live only"), headers=tenant.scim)
+    url = f"{BASE}/Groups/{group.json()['id']}"
+    asked = [active, inactive, deleted, elsewhere, "no-such-user"]
+    for values in [[v] for v in asked] if one_at_a_time else [asked]:
+        add = patch({"op": "add", "path": "members", "value": [{"value": v} for v in values]})
+        assert client.patch(url, json=add, headers=tenant.scim).status_code == 200
+    members = client.get(url, headers=tenant.scim).json()["members"]
+    assert sorted(m["value"] for m in members) == sorted([active, inactive])
