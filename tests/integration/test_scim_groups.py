@@ -135,3 +135,12 @@ def test_only_live_users_of_the_organisation_become_members(
         assert client.patch(url, json=add, headers=tenant.scim).status_code == 200
     members = client.get(url, headers=tenant.scim).json()["members"]
     assert sorted(m["value"] for m in members) == sorted([active, inactive])
+
+
+def test_a_group_without_members_has_no_members_attribute(
+    client: TestClient, tenant: Tenant
+) -> None:
+    made = client.post(f"{BASE}/Groups", json=group_body("Nobody yet"), headers=tenant.scim)
+    assert made.status_code == 201 and "members" not in made.json()
+    read = client.get(f"{BASE}/Groups/{made.json()['id']}", headers=tenant.scim).json()
+    assert "members" not in read

@@ -137,7 +137,7 @@ class GroupRepository(TenantRepository):
         """Each group's member ids, in a stable order: as added, then by id."""
         ids = list(group_ids)
         if len(ids) == 1:  # one group read or written: its list as it comes
-            return {ids[0]: self.run(_MEMBERS_OF, group_id=ids[0]).scalars()}
+            return {ids[0]: list(self.run(_MEMBERS_OF, group_id=ids[0]).scalars())}
         found: dict[str, list[str]] = {g: [] for g in ids}
         if ids:
             for group_id, user_id in self.run(_MEMBERS, group_ids=ids):
