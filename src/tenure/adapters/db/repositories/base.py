@@ -90,7 +90,8 @@ class TenantRepository:
 
         Returns SQLAlchemy's result, or for a :class:`Prebuilt` statement on PostgreSQL the
         lighter :class:`~tenure.adapters.db.prebuilt.Rows`; both iterate rows and answer
-        ``first``, ``scalar``, ``scalar_one`` and ``scalars``.
+        ``first``, ``scalar``, ``scalar_one`` and ``scalars``. ``scalars`` is a list only on
+        PostgreSQL (SQLAlchemy's is read once and always true): take ``list(...)`` to keep it.
         """
         params = {**values, TENANT: self.org_id}
         if isinstance(stmt, Prebuilt):
