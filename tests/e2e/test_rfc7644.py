@@ -503,6 +503,11 @@ def test_paths_and_methods_scim_does_not_serve_answer_as_scim_errors(scim: httpx
     assert_scim_error(scim.get("/Users/some-id/photos"), 404)
     assert_scim_error(scim.post("/Users/some-id", json={}), 405)
     assert_scim_error(scim.put("/Groups", json={}), 405)
+    assert_scim_error(scim.delete("/Users"), 405)
+    assert_scim_error(scim.get("/Users//some-id"), 404)
+    assert_scim_error(scim.get("/Users/.search"), 404)  # an id, as any other: no such user
+    slash = scim.get("/Users/", follow_redirects=False)
+    assert slash.status_code == 307 and slash.headers["location"].endswith("/scim/v2/Users")
 
 
 # -- PATCH results (§3.5.2) ----------------------------------------------------------------

@@ -32,9 +32,10 @@ class TenureApp(FastAPI):
     authenticate, answer and render every error themselves, and IdPs send most requests. What
     the routes do not serve (a path, a method) still answers as a SCIM Error."""
 
-    def __init__(self, scim: Mount, **options: Any) -> None:
+    def __init__(self, scim: Mount, direct: scim_routes.Direct, **options: Any) -> None:
         super().__init__(**options)
         self._scim = scim
+        self._direct = direct
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -42,6 +43,13 @@ class TenureApp(FastAPI):
             if match is not Match.NONE:
                 scope.update(child)
                 scope["app"] = self
+                found = scim_routes.direct(self._direct, scope)
+                if found is not None:  # a resource: its endpoint renders every error itself
+                    endpoint, ident = found
+                    scope["path_params"] = {"id": ident} if ident is not None else {}
+                    response = await endpoint(Request(scope, receive, send))
+                    await response(scope, receive, send)
+                    return
                 try:
                     await self._scim.handle(scope, receive, send)
                 except StarletteHTTPException as exc:
@@ -75,9 +83,11 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         await runtime.close()
 
-    scim = Mount(settings.base_path, routes=scim_routes.routes(runtime))
+    direct: scim_routes.Direct = {}
+    scim = Mount(settings.base_path, routes=scim_routes.routes(runtime, direct))
     app = TenureApp(
         scim,
+        direct,
         title="Tenure admin API",
         version="1",
         openapi_url="/api/v1/openapi.json",

@@ -12,6 +12,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
 from tenure.domain.audit import Actor
 from tenure.domain.errors import (
@@ -32,6 +33,9 @@ from tenure.web.runtime import Runtime
 log = logging.getLogger("tenure.scim")
 SCIM_JSON = "application/scim+json"
 Handler = Callable[[h.Call, Request, Any], h.Result]
+Endpoint = Callable[[Request], Awaitable[Response]]
+# (method, resource type, whether the path names one resource) -> its endpoint
+Direct = dict[tuple[str, str, bool], Endpoint]
 
 
 def scim_response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
@@ -115,9 +119,7 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def endpoint(
-    runtime: Runtime, handler: Handler, *, needs_body: bool = False
-) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(runtime: Runtime, handler: Handler, *, needs_body: bool = False) -> Endpoint:
     """Wrap a handler: authenticate, read the body, run it off the event loop, render errors."""
 
     async def run(request: Request) -> Response:
@@ -175,9 +177,7 @@ def _q(request: Request) -> Any:
     return from_params(request.query_params)
 
 
-def _public(
-    runtime: Runtime, build: Callable[[str, Request], Any]
-) -> Callable[[Request], Awaitable[Response]]:
+def _public(runtime: Runtime, build: Callable[[str, Request], Any]) -> Endpoint:
     """Discovery endpoints: still authenticated (they describe one organisation's service)."""
 
     def handler(call: h.Call, request: Request, _body: Any) -> h.Result:
@@ -211,7 +211,7 @@ def _resource_types(base: str, request: Request) -> Any:
     return _listed(discovery.resource_types(base), request, "/ResourceTypes")
 
 
-def _read_only(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
+def _read_only(runtime: Runtime) -> Endpoint:
     def handler(_call: h.Call, request: Request, _body: Any) -> h.Result:
         raise MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
 
@@ -238,8 +238,8 @@ GROUPS = Resource(
 )
 
 
-def _resource_routes(runtime: Runtime, path: str, res: Resource) -> list[BaseRoute]:
-    """RFC 7644 §3.2: the collection, .search on it, and one resource by id."""
+def _resource_endpoints(runtime: Runtime, res: Resource) -> dict[tuple[str, bool], Endpoint]:
+    """RFC 7644 §3.2: the collection and one resource by id, by method."""
 
     def one(r: Request) -> str:
         return str(r.path_params["id"])
@@ -247,52 +247,54 @@ def _resource_routes(runtime: Runtime, path: str, res: Resource) -> list[BaseRou
     def if_match(r: Request) -> str | None:
         return r.headers.get("if-match")
 
+    return {
+        ("GET", False): endpoint(runtime, lambda c, r, b: res.list(c, _q(r))),
+        ("POST", False): endpoint(
+            runtime, lambda c, r, b: res.create(c, b, _q(r)), needs_body=True
+        ),
+        ("GET", True): endpoint(
+            runtime, lambda c, r, b: res.get(c, one(r), _q(r), r.headers.get("if-none-match"))
+        ),
+        ("PUT", True): endpoint(
+            runtime, lambda c, r, b: res.replace(c, one(r), b, if_match(r), _q(r)), needs_body=True
+        ),
+        ("PATCH", True): endpoint(
+            runtime, lambda c, r, b: res.patch(c, one(r), b, if_match(r), _q(r)), needs_body=True
+        ),
+        ("DELETE", True): endpoint(runtime, lambda c, r, b: res.delete(c, one(r), if_match(r))),
+    }
+
+
+def _resource_routes(runtime: Runtime, path: str, res: Resource, direct: Direct) -> list[BaseRoute]:
+    """The routes of one resource type, and its endpoints in ``direct`` (see :func:`direct`)."""
+    found = _resource_endpoints(runtime, res)
+    direct.update({(method, path[1:], by_id): ep for (method, by_id), ep in found.items()})
+    search = endpoint(runtime, lambda c, r, b: res.list(c, from_search_body(b)), needs_body=True)
     return [
-        Route(path, endpoint(runtime, lambda c, r, b: res.list(c, _q(r))), methods=["GET"]),
-        Route(
-            path,
-            endpoint(runtime, lambda c, r, b: res.create(c, b, _q(r)), needs_body=True),
-            methods=["POST"],
+        *(
+            Route(f"{path}/{{id}}" if by_id else path, ep, methods=[method])
+            for (method, by_id), ep in found.items()
         ),
-        Route(
-            f"{path}/.search",
-            endpoint(runtime, lambda c, r, b: res.list(c, from_search_body(b)), needs_body=True),
-            methods=["POST"],
-        ),
-        Route(
-            f"{path}/{{id}}",
-            endpoint(
-                runtime, lambda c, r, b: res.get(c, one(r), _q(r), r.headers.get("if-none-match"))
-            ),
-            methods=["GET"],
-        ),
-        Route(
-            f"{path}/{{id}}",
-            endpoint(
-                runtime,
-                lambda c, r, b: res.replace(c, one(r), b, if_match(r), _q(r)),
-                needs_body=True,
-            ),
-            methods=["PUT"],
-        ),
-        Route(
-            f"{path}/{{id}}",
-            endpoint(
-                runtime,
-                lambda c, r, b: res.patch(c, one(r), b, if_match(r), _q(r)),
-                needs_body=True,
-            ),
-            methods=["PATCH"],
-        ),
-        Route(
-            f"{path}/{{id}}",
-            endpoint(runtime, lambda c, r, b: res.delete(c, one(r), if_match(r))),
-            methods=["DELETE"],
-        ),
+        Route(f"{path}/.search", search, methods=["POST"]),
     ]
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:
+def direct(table: Direct, scope: Scope) -> tuple[Endpoint, str | None] | None:
+    """The endpoint of a request on a resource (``/Users``, ``/Groups/{id}``…) by a method it
+    serves, and the id; None for anything else, which the routes answer (``.search``, Bulk,
+    discovery, a trailing slash, 404 and 405). IdPs send almost nothing but the former, and
+    finding them here spares Starlette's walk over every route, with its regular expressions,
+    and its wrappers around the endpoint (about a twentieth of a look-up's CPU)."""
+    path, root = scope["path"], scope["root_path"]  # root: where the SCIM routes are mounted
+    kind, slash, ident = path[len(root) + 1 if path.startswith(root) else 1 :].partition("/")
+    if slash and (not ident or "/" in ident):
+        return None
+    found = table.get((scope["method"], kind, bool(slash)))
+    return None if found is None else (found, ident if slash else None)
+
+
+def routes(runtime: Runtime, direct: Direct) -> list[BaseRoute]:
+    """The SCIM routes; the resources' endpoints also go in ``direct``."""
     s = runtime.settings
     ep = endpoint
 
@@ -307,8 +309,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     ro = _read_only(runtime)
     writes = ["POST", "PUT", "PATCH", "DELETE"]
     return [
-        *_resource_routes(runtime, "/Users", USERS),
-        *_resource_routes(runtime, "/Groups", GROUPS),
+        *_resource_routes(runtime, "/Users", USERS, direct),
+        *_resource_routes(runtime, "/Groups", GROUPS, direct),
         Route(
             "/.search",
             ep(runtime, lambda c, r, b: h.search_all(c, from_search_body(b)), needs_body=True),
