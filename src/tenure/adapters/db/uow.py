@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.util import await_
 from sqlalchemy.util.concurrency import in_greenlet
@@ -65,6 +65,7 @@ class _Transaction:
     """A connection and its transaction, rolled back on exit unless committed."""
 
     conn: Connection
+    _tx: RootTransaction | None
 
     def __init__(self, engine: Engine, *, write: bool) -> None:
         self.engine = engine
@@ -76,7 +77,11 @@ class _Transaction:
         except OperationalError as error:  # refused, too many clients, authentication…
             log.warning("the database cannot be reached: %s", error.orig or error)
             raise Unavailable("the database cannot be reached; retry later") from error
-        self._tx = self.conn.begin()
+        # A read on PostgreSQL runs in autocommit: SQLAlchemy's transaction would only cost a
+        # call to the driver to end it. One that runs a statement through SQLAlchemy begins
+        # it there, and closing the connection ends it.
+        autocommit = not self.write and self.engine.dialect.name == "postgresql"
+        self._tx = None if autocommit else self.conn.begin()
 
     def __exit__(
         self,
@@ -85,14 +90,16 @@ class _Transaction:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if self._tx.is_active:
+            if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()
         finally:
             self.conn.close()
 
     def commit(self) -> None:
-        with _saving():
-            self._tx.commit()
+        tx = self._tx if self._tx is not None else self.conn.get_transaction()
+        if tx is not None:
+            with _saving():
+                tx.commit()
 
 
 @contextmanager
