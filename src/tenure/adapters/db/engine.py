@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+POOL_RECYCLE_SECONDS = 3600
+
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -62,7 +64,7 @@ def _pooled(pool_size: int) -> dict[str, Any]:
         # Connections are recycled hourly. On the SCIM engine no pre-ping (a round trip per
         # request): a use case whose connection a database restart broke runs again
         # (uow.retry_races).
-        "pool_recycle": 3600,
+        "pool_recycle": POOL_RECYCLE_SECONDS,
         # One statement cache per connection keeps hot SCIM queries prepared.
         "connect_args": {"prepare_threshold": 2},
     }

@@ -16,6 +16,7 @@ from sqlalchemy.util import await_
 from sqlalchemy.util.concurrency import in_greenlet
 
 from tenure.adapters.db.held import HeldWrites
+from tenure.adapters.db.kept import KeptConnections
 from tenure.adapters.db.prebuilt import set_autocommit
 from tenure.adapters.db.repositories.audit import AuditRepository
 from tenure.adapters.db.repositories.drift import DriftRepository
@@ -45,20 +46,32 @@ _RACE_MARKERS = (
 )
 
 
-def _connect(engine: Engine, write: bool) -> Connection:
-    """A connection for one unit of work.
+def _connect(engine: Engine, write: bool, kept: KeptConnections | None) -> Connection:
+    """A connection for one unit of work, from ``kept`` when given, else from the pool.
 
     Reads on PostgreSQL run in autocommit: no BEGIN/ROLLBACK round trips for a look-up whose
     answer comes from one statement. Writes always get a real transaction.
     """
-    conn = engine.connect()
+    conn = kept.take() if kept is not None else engine.connect()
     if engine.dialect.name == "postgresql":
         # Set on the driver, and only when it changes: SQLAlchemy's isolation-level option
         # would set it on every checkout and reset it on every return, about a tenth of a
         # look-up's CPU. Every unit of work comes through here, so none inherits the mode.
-        set_autocommit(conn, not write)
+        try:
+            set_autocommit(conn, not write)
+        except BaseException:
+            conn.invalidate()  # in no state to serve: the pool replaces it
+            _release(conn, kept)
+            raise
         return conn
     return conn.execution_options(write=write)
+
+
+def _release(conn: Connection, kept: KeptConnections | None) -> None:
+    if kept is not None:
+        kept.give(conn)
+    else:
+        conn.close()
 
 
 class _Transaction:
@@ -67,13 +80,14 @@ class _Transaction:
     conn: Connection
     _tx: RootTransaction | None
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
+    def __init__(self, engine: Engine, *, write: bool, kept: KeptConnections | None = None) -> None:
         self.engine = engine
         self.write = write
+        self._kept = kept
 
     def _open(self) -> None:
         try:
-            self.conn = _connect(self.engine, self.write)
+            self.conn = _connect(self.engine, self.write, self._kept)
         except OperationalError as error:  # refused, too many clients, authentication…
             log.warning("the database cannot be reached: %s", error.orig or error)
             raise Unavailable("the database cannot be reached; retry later") from error
@@ -93,7 +107,7 @@ class _Transaction:
             if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()
         finally:
-            self.conn.close()
+            _release(self.conn, self._kept)
 
     def commit(self) -> None:
         tx = self._tx if self._tx is not None else self.conn.get_transaction()
@@ -140,8 +154,9 @@ class SqlUnitOfWork(_Transaction):
         request_id: str | None = None,
         *,
         write: bool = True,
+        kept: KeptConnections | None = None,
     ) -> None:
-        super().__init__(engine, write=write)
+        super().__init__(engine, write=write, kept=kept)
         self.org_id = org_id
         self.actor = actor
         self.request_id = request_id
@@ -192,8 +207,10 @@ class PlatformUnitOfWork(_Transaction):
 
     platform: PlatformRepository
 
-    def __init__(self, engine: Engine, *, write: bool = True) -> None:
-        super().__init__(engine, write=write)
+    def __init__(
+        self, engine: Engine, *, write: bool = True, kept: KeptConnections | None = None
+    ) -> None:
+        super().__init__(engine, write=write, kept=kept)
 
     def __enter__(self) -> PlatformUnitOfWork:
         self._open()
