@@ -1,6 +1,7 @@
 """Writes a unit of work holds back (a new user, its e-mails, audit entries) and sends as one
 statement: every statement after them still sees them, they commit or fail together, and a
-create that is nothing else commits by itself without leaving its connection in autocommit.
+create that is nothing else commits by itself, while the next write on its connection is still
+one transaction (whether its first statement is a prebuilt one or SQLAlchemy's own).
 Both backends; on SQLite the held writes are simply sent one statement after another.
 """
 
@@ -91,8 +92,10 @@ def test_a_taken_username_fails_at_commit_and_writes_nothing(
 def test_after_a_create_the_connection_is_transactional_again(
     engine: Engine, tenant: Tenant
 ) -> None:
-    """A create that is one statement commits by itself; the pooled connection it used must
-    come back in a real transaction, or a later unit of work could not roll back."""
+    """A create that is one statement commits by itself and leaves its connection in
+    autocommit; a later unit of work on it must still begin a transaction with its first
+    statement (here one SQLAlchemy runs), or it could not roll back. The held insert in
+    ``test_a_statement_after_a_held_insert_sees_the_row`` is the same case for a prebuilt one."""
     barbara = create_user(SqlUnitOfWork(engine, tenant.org_id, CLI), _data("barbara")).user
     with pytest.raises(RuntimeError), SqlUnitOfWork(engine, tenant.org_id, CLI) as uow:
         uow.users.mark_deleted(replace(barbara, deleted_at=barbara.created_at))

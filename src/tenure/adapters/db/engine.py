@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from tenure.adapters.db.prebuilt import begin_deferred
 
 POOL_RECYCLE_SECONDS = 3600
 
@@ -36,8 +38,8 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     if not pooled:
-        return create_engine(url, poolclass=NullPool, **_JSON)
-    return create_engine(url, **_pooled(pool_size), pool_pre_ping=pre_ping)
+        return _deferring(create_engine(url, poolclass=NullPool, **_JSON))
+    return _deferring(create_engine(url, **_pooled(pool_size), pool_pre_ping=pre_ping))
 
 
 def make_loop_engine(url: str, *, pool_size: int = 8) -> AsyncEngine | None:
@@ -50,7 +52,20 @@ def make_loop_engine(url: str, *, pool_size: int = 8) -> AsyncEngine | None:
     # Only units of work use it, and each ends its transaction (commit or rollback) before
     # the connection goes back: the pool's own rollback on return would be a second one,
     # and here every call to the driver costs a trip through the event loop.
-    return create_async_engine(url, **_pooled(pool_size), pool_reset_on_return=None)
+    engine = create_async_engine(url, **_pooled(pool_size), pool_reset_on_return=None)
+    _deferring(engine.sync_engine)
+    return engine
+
+
+def _deferring(engine: Engine) -> Engine:
+    """A write's transaction may wait for its first statement (``prebuilt.open_mode``); the
+    statements SQLAlchemy runs itself begin it here, the prebuilt ones where they run."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin(conn: Connection, *_args: Any) -> None:
+        begin_deferred(conn)
+
+    return engine
 
 
 def _pooled(pool_size: int) -> dict[str, Any]:

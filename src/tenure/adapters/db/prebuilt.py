@@ -282,7 +282,7 @@ def execute_together(
 
     With ``autocommit`` (only when :func:`untouched`), that statement is the whole transaction:
     one round trip where BEGIN, the writes and COMMIT took several. The connection stays in
-    autocommit: the next unit of work sets the mode it needs when it takes it (``uow``).
+    autocommit: the next unit of work sets the mode it needs (:func:`open_mode`).
     """
     writes = [(prebuilt, rows) for prebuilt, rows in writes if rows]
     plans = _together(conn, writes)
@@ -292,9 +292,12 @@ def execute_together(
         return
     sql = _with_sql(tuple((plan.sql, len(rows)) for plan, rows in plans))
     values = [v for plan, rows in plans for row in rows for v in plan.params(row)]
+    if autocommit:  # the statement is the whole transaction: it begins none
+        conn.info[_DEFERRED] = False
+        driver = _driver(conn)
+        if not driver.autocommit:
+            _set_autocommit(driver, True)
     with _translated(conn, " / ".join(plan.text for plan, _ in plans), values) as cursor:
-        if autocommit:
-            set_autocommit(conn, True)
         cursor.execute(sql, values)
 
 
@@ -303,12 +306,37 @@ def _driver(conn: Connection) -> Connection_[Any] | AsyncConnection[Any]:
     return cast("Connection_[Any] | AsyncConnection[Any]", conn.connection.driver_connection)
 
 
-def set_autocommit(conn: Connection, value: bool) -> None:
-    """Put ``conn``'s PostgreSQL connection in autocommit (or out of it), if it is not already;
-    between transactions only."""
+_DEFERRED = "tenure.deferred_transaction"  # in a connection's info: see open_mode
+
+
+def open_mode(conn: Connection, write: bool) -> None:
+    """Set ``conn`` (PostgreSQL) up for a unit of work: a read runs in autocommit, a write in a
+    transaction. The mode is set on the driver, and only when it changes: SQLAlchemy's
+    isolation-level option set it at every checkout and reset it at every return, about a tenth
+    of a look-up's CPU.
+
+    A write on a connection left in autocommit (by a read, or a create's lone statement) leaves
+    it so until its first statement (:func:`begin_deferred`, called before every statement):
+    a write that turns out to be one statement sent by itself (:func:`execute_together`) then
+    changes no mode at all, and any other begins its transaction as before.
+    """
     driver = _driver(conn)
-    if driver.autocommit != value:
-        _set_autocommit(driver, value)
+    if write:
+        conn.info[_DEFERRED] = driver.autocommit
+    else:
+        conn.info[_DEFERRED] = False
+        if not driver.autocommit:
+            _set_autocommit(driver, True)
+
+
+def begin_deferred(conn: Connection) -> None:
+    """Before a statement: a write's deferred transaction begins (psycopg sends BEGIN with the
+    statement). Every statement passes here: prebuilt ones from :class:`_translated`,
+    SQLAlchemy's own from the engine's ``before_cursor_execute`` event (``engine.py``)."""
+    info = conn.info
+    if info.get(_DEFERRED):
+        info[_DEFERRED] = False
+        _set_autocommit(_driver(conn), False)
 
 
 def _set_autocommit(driver: Connection_[Any] | AsyncConnection[Any], value: bool) -> None:
@@ -329,8 +357,10 @@ def untouched(conn: Connection) -> bool:
     if conn.dialect.name != "postgresql":
         return False
     driver = _driver(conn)
-    if driver.pgconn.transaction_status != TransactionStatus.IDLE or driver.autocommit:
+    if driver.pgconn.transaction_status != TransactionStatus.IDLE:
         return False
+    if driver.autocommit and not conn.info.get(_DEFERRED):
+        return False  # a read
     readable, _, _ = select.select([driver.pgconn.socket], [], [], 0)
     return not readable
 
@@ -380,6 +410,7 @@ class _translated:
         self.conn, self.sql, self.params = conn, sql, params
 
     def __enter__(self) -> RawCursor[Any] | _AwaitedCursor:
+        begin_deferred(self.conn)
         driver = _driver(self.conn)
         if isinstance(driver, AsyncConnection):
             self.cursor: RawCursor[Any] | _AwaitedCursor = _AwaitedCursor(AsyncRawCursor(driver))

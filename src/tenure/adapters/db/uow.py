@@ -17,7 +17,7 @@ from sqlalchemy.util.concurrency import in_greenlet
 
 from tenure.adapters.db.held import HeldWrites
 from tenure.adapters.db.kept import KeptConnections
-from tenure.adapters.db.prebuilt import set_autocommit
+from tenure.adapters.db.prebuilt import open_mode
 from tenure.adapters.db.repositories.audit import AuditRepository
 from tenure.adapters.db.repositories.drift import DriftRepository
 from tenure.adapters.db.repositories.groups import GroupRepository
@@ -54,11 +54,9 @@ def _connect(engine: Engine, write: bool, kept: KeptConnections | None) -> Conne
     """
     conn = kept.take() if kept is not None else engine.connect()
     if engine.dialect.name == "postgresql":
-        # Set on the driver, and only when it changes: SQLAlchemy's isolation-level option
-        # would set it on every checkout and reset it on every return, about a tenth of a
-        # look-up's CPU. Every unit of work comes through here, so none inherits the mode.
+        # Every unit of work comes through here, so none inherits the mode of the one before.
         try:
-            set_autocommit(conn, not write)
+            open_mode(conn, write)
         except BaseException:
             conn.invalidate()  # in no state to serve: the pool replaces it
             _release(conn, kept)
