@@ -13,8 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
-from tenure.adapters.db.engine import POOL_RECYCLE_SECONDS
-from tenure.adapters.db.kept import KeptConnections
+from tenure.adapters.db.engine import dispose_loop_engine
 from tenure.adapters.db.uow import PlatformUnitOfWork, SqlUnitOfWork, retry_races
 from tenure.domain.audit import Actor
 from tenure.domain.credentials import secret_hash
@@ -35,11 +34,6 @@ class Runtime:
     _tokens: dict[str, tuple[float, tuple[str, str] | None]] = field(default_factory=dict)
     _keys: dict[str, tuple[float, tuple[str, str | None, str] | None]] = field(default_factory=dict)
     _executor: ThreadPoolExecutor | None = None
-    _kept: KeptConnections | None = None
-
-    def __post_init__(self) -> None:
-        if self.loop_engine is not None:
-            self._kept = KeptConnections(self.loop_engine.sync_engine, recycle=POOL_RECYCLE_SECONDS)
 
     async def run_scim(self, work: Callable[[], T]) -> T:
         """Run a SCIM use case (synchronous code) for a request.
@@ -73,9 +67,7 @@ class Runtime:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         if self.loop_engine is not None:
-            if self._kept is not None:
-                await greenlet_spawn(self._kept.clear)
-            await self.loop_engine.dispose()
+            await dispose_loop_engine(self.loop_engine)
         self.engine.dispose()
 
     def uow(
@@ -86,18 +78,13 @@ class Runtime:
     def scim_uow(
         self, org_id: str, actor: Actor, request_id: str | None, *, write: bool = True
     ) -> SqlUnitOfWork:
-        return SqlUnitOfWork(
-            self.scim_engine, org_id, actor, request_id, write=write, kept=self._kept
-        )
+        return SqlUnitOfWork(self.scim_engine, org_id, actor, request_id, write=write)
 
     def platform(self, *, write: bool = False) -> PlatformUnitOfWork:
         return PlatformUnitOfWork(self.engine, write=write)
 
     def _read(self, look: Callable[[PlatformUnitOfWork], T], engine: Engine) -> T:
-        # Every unit of work on the SCIM engine goes through the kept connections: one that
-        # waited on the pool behind them unseen would never get a connection back.
-        kept = self._kept if engine is self.scim_engine else None
-        with PlatformUnitOfWork(engine, write=False, kept=kept) as uow:
+        with PlatformUnitOfWork(engine, write=False) as uow:
             return look(uow)
 
     def cached_scim_token(self, secret: str) -> tuple[bool, tuple[str, str] | None]:

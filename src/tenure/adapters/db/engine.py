@@ -10,7 +10,9 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.util import greenlet_spawn
 
+from tenure.adapters.db.kept import keep_connections, kept_for
 from tenure.adapters.db.prebuilt import begin_deferred
 
 POOL_RECYCLE_SECONDS = 3600
@@ -54,7 +56,16 @@ def make_loop_engine(url: str, *, pool_size: int = 8) -> AsyncEngine | None:
     # and here every call to the driver costs a trip through the event loop.
     engine = create_async_engine(url, **_pooled(pool_size), pool_reset_on_return=None)
     _deferring(engine.sync_engine)
+    keep_connections(engine.sync_engine, recycle=POOL_RECYCLE_SECONDS)
     return engine
+
+
+async def dispose_loop_engine(engine: AsyncEngine) -> None:
+    """Give the kept connections back to the pool, then close every connection."""
+    kept = kept_for(engine.sync_engine)
+    if kept is not None:
+        await greenlet_spawn(kept.clear)
+    await engine.dispose()
 
 
 def _deferring(engine: Engine) -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import QueuePool
@@ -16,8 +17,11 @@ class KeptConnections:
     last connection given back, and gives its own back when it ends (its transaction ended);
     one is taken from the pool only when none is kept.
 
-    Used only on the event loop, by units of work that run in greenlets one step at a time, so
-    nothing here needs a lock. Three rules keep the pool in charge:
+    An engine whose connections are used only on the event loop (``engine.make_loop_engine``)
+    gets them (:func:`keep_connections`), and every unit of work on it then uses them
+    (:func:`kept_for`): one that waited on the pool behind them unseen would never get a
+    connection back. Units of work there run in greenlets one step at a time, so nothing here
+    needs a lock. Three rules keep the pool in charge:
 
     - when every connection is out and a unit of work has to wait for the pool, connections
       given back go to the pool (which hands them to the waiting one), not to this list;
@@ -73,3 +77,16 @@ class KeptConnections:
     def _return(self, conn: Connection) -> None:
         self._taken.pop(conn, None)
         conn.close()
+
+
+_KEPT: WeakKeyDictionary[Engine, KeptConnections] = WeakKeyDictionary()
+
+
+def keep_connections(engine: Engine, *, recycle: float) -> None:
+    """Keep ``engine``'s connections between units of work (event-loop engines only)."""
+    _KEPT[engine] = KeptConnections(engine, recycle=recycle)
+
+
+def kept_for(engine: Engine) -> KeptConnections | None:
+    """The kept connections of ``engine``, if it keeps them."""
+    return _KEPT.get(engine)

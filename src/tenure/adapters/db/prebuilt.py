@@ -292,11 +292,8 @@ def execute_together(
         return
     sql = _with_sql(tuple((plan.sql, len(rows)) for plan, rows in plans))
     values = [v for plan, rows in plans for row in rows for v in plan.params(row)]
-    if autocommit:  # the statement is the whole transaction: it begins none
-        conn.info[_DEFERRED] = False
-        driver = _driver(conn)
-        if not driver.autocommit:
-            _set_autocommit(driver, True)
+    if autocommit:  # the statement is the whole transaction: it runs as a read does
+        open_mode(conn, write=False)
     with _translated(conn, " / ".join(plan.text for plan, _ in plans), values) as cursor:
         cursor.execute(sql, values)
 

@@ -16,7 +16,7 @@ from sqlalchemy.util import await_
 from sqlalchemy.util.concurrency import in_greenlet
 
 from tenure.adapters.db.held import HeldWrites
-from tenure.adapters.db.kept import KeptConnections
+from tenure.adapters.db.kept import KeptConnections, kept_for
 from tenure.adapters.db.prebuilt import open_mode
 from tenure.adapters.db.repositories.audit import AuditRepository
 from tenure.adapters.db.repositories.drift import DriftRepository
@@ -47,7 +47,8 @@ _RACE_MARKERS = (
 
 
 def _connect(engine: Engine, write: bool, kept: KeptConnections | None) -> Connection:
-    """A connection for one unit of work, from ``kept`` when given, else from the pool.
+    """A connection for one unit of work: from the engine's kept connections when it keeps
+    them (``kept.kept_for``), else from its pool.
 
     Reads on PostgreSQL run in autocommit: no BEGIN/ROLLBACK round trips for a look-up whose
     answer comes from one statement. Writes always get a real transaction.
@@ -78,10 +79,10 @@ class _Transaction:
     conn: Connection
     _tx: RootTransaction | None
 
-    def __init__(self, engine: Engine, *, write: bool, kept: KeptConnections | None = None) -> None:
+    def __init__(self, engine: Engine, *, write: bool) -> None:
         self.engine = engine
         self.write = write
-        self._kept = kept
+        self._kept = kept_for(engine)
 
     def _open(self) -> None:
         try:
@@ -152,9 +153,8 @@ class SqlUnitOfWork(_Transaction):
         request_id: str | None = None,
         *,
         write: bool = True,
-        kept: KeptConnections | None = None,
     ) -> None:
-        super().__init__(engine, write=write, kept=kept)
+        super().__init__(engine, write=write)
         self.org_id = org_id
         self.actor = actor
         self.request_id = request_id
@@ -205,10 +205,8 @@ class PlatformUnitOfWork(_Transaction):
 
     platform: PlatformRepository
 
-    def __init__(
-        self, engine: Engine, *, write: bool = True, kept: KeptConnections | None = None
-    ) -> None:
-        super().__init__(engine, write=write, kept=kept)
+    def __init__(self, engine: Engine, *, write: bool = True) -> None:
+        super().__init__(engine, write=write)
 
     def __enter__(self) -> PlatformUnitOfWork:
         self._open()
