@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import greenlet_spawn
 
+from tenure.adapters.db import driver
 from tenure.adapters.db.kept import keep_connections, kept_for
 from tenure.adapters.db.prebuilt import begin_deferred
 
@@ -40,8 +41,15 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     if not pooled:
-        return _deferring(create_engine(url, poolclass=NullPool, **_JSON))
-    return _deferring(create_engine(url, **_pooled(pool_size), pool_pre_ping=pre_ping))
+        engine = create_engine(url, poolclass=NullPool, **_JSON)
+    else:
+        engine = create_engine(url, **_pooled(pool_size), pool_pre_ping=pre_ping)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return driver.Connection.connect(*cargs, **cparams)
+
+    return _deferring(engine)
 
 
 def make_loop_engine(url: str, *, pool_size: int = 8) -> AsyncEngine | None:
@@ -54,7 +62,9 @@ def make_loop_engine(url: str, *, pool_size: int = 8) -> AsyncEngine | None:
     # Only units of work use it, and each ends its transaction (commit or rollback) before
     # the connection goes back: the pool's own rollback on return would be a second one,
     # and here every call to the driver costs a trip through the event loop.
-    engine = create_async_engine(url, **_pooled(pool_size), pool_reset_on_return=None)
+    options = _pooled(pool_size)
+    options["connect_args"]["async_creator_fn"] = driver.AsyncConnection.connect
+    engine = create_async_engine(url, **options, pool_reset_on_return=None)
     _deferring(engine.sync_engine)
     keep_connections(engine.sync_engine, recycle=POOL_RECYCLE_SECONDS)
     return engine

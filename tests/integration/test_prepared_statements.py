@@ -1,0 +1,110 @@
+"""What PostgreSQL keeps prepared on a SCIM connection: the statements survive a request that
+rolls back, and an IdP's look-up is planned once, generically, not on every run.
+
+PostgreSQL only: SQLite prepares nothing across statements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from sqlalchemy.util import greenlet_spawn
+from starlette.testclient import TestClient
+
+from tenure.adapters.db.driver import Connection
+from tenure.adapters.db.engine import make_engine
+from tenure.adapters.db.kept import kept_for
+from tenure.settings import Settings
+from tenure.web.app import create_app
+from tests.conftest import make_tenant
+from tests.integration.pg_only import pg_url
+from tests.integration.scim_helpers import patch, user_body
+
+__all__ = ["pg_url"]  # fixtures
+
+PLANS = "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+
+
+def _plans_on_the_scim_connection(client: TestClient) -> list[Any]:
+    """The prepared statements of the one connection SCIM kept (a pool of one)."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    kept = kept_for(runtime.loop_engine.sync_engine)
+
+    def read() -> list[Any]:
+        conn = kept.take()
+        try:
+            return list(conn.exec_driver_sql(PLANS).all())
+        finally:
+            conn.rollback()
+            kept.give(conn)
+
+    assert client.portal is not None
+    return client.portal.call(greenlet_spawn, read)
+
+
+def test_an_idps_look_up_is_planned_generically_across_a_rolled_back_request(
+    pg_url: str,
+) -> None:
+    tenant = make_tenant(pg_url)
+    app = create_app(Settings(database_url=pg_url, db_pool_size=1))
+    with TestClient(app, base_url="http://t") as client:
+        ids = []
+        for i in range(8):
+            made = client.post("/scim/v2/Users", json=user_body(f"u{i}"), headers=tenant.scim)
+            assert made.status_code == 201, made.text
+            ids.append(made.json()["id"])
+
+        def look_up(i: int) -> None:
+            found = client.get(
+                "/scim/v2/Users",
+                params={"filter": f'userName eq "u{i}"'},
+                headers=tenant.scim,
+            )
+            assert found.json()["Resources"][0]["id"] == ids[i]
+
+        for i in range(7):
+            look_up(i)
+        # Entra's "replace active" that changes nothing: its transaction rolls back.
+        same = patch({"op": "replace", "value": {"active": True}})
+        unchanged = client.patch(f"/scim/v2/Users/{ids[0]}", json=same, headers=tenant.scim)
+        assert unchanged.status_code == 200, unchanged.text
+        look_up(7)
+        plans = _plans_on_the_scim_connection(client)
+
+    by_user_name = [
+        p for p in plans if "user_name_ci = $" in p.statement and "LIMIT" in p.statement
+    ]
+    assert len(by_user_name) == 1, plans  # still prepared after the rollback
+    assert "OFFSET" not in by_user_name[0].statement
+    assert by_user_name[0].generic_plans >= 1  # planned once, not for every name
+
+
+def test_statements_prepared_in_a_rolled_back_transaction_still_run(pg_url: str) -> None:
+    engine = make_engine(pg_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert isinstance(raw, Connection)
+            for value in range(3):  # prepared on its second run, inside the transaction
+                conn.exec_driver_sql("SELECT %(v)s::int", {"v": value})
+            conn.rollback()
+            assert conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+            assert conn.exec_driver_sql("SELECT %(v)s::int", {"v": 7}).scalar() == 7
+
+            # A statement due to be prepared in a transaction that has already failed is not
+            # recorded as prepared: after the rollback it is prepared anew and runs.
+            try:
+                conn.exec_driver_sql("SELECT 1 / 0")
+            except Exception as error:
+                assert isinstance(error.__cause__, psycopg.errors.DivisionByZero)
+            for value in range(2):
+                try:
+                    conn.exec_driver_sql("SELECT %(v)s::bigint", {"v": value})
+                except Exception as error:
+                    assert isinstance(error.__cause__, psycopg.errors.InFailedSqlTransaction)
+            conn.rollback()
+            for value in range(3):
+                assert conn.exec_driver_sql("SELECT %(v)s::bigint", {"v": value}).scalar() == value
+    finally:
+        engine.dispose()
