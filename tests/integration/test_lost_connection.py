@@ -24,12 +24,15 @@ __all__ = ["pg_client", "pg_url"]  # fixtures
 
 
 def _drop_connections(url: str) -> int:
-    """What a PostgreSQL restart does to the service's pooled connections."""
+    """What a PostgreSQL restart does to the service's pooled connections: each backend is
+    gone (waited for, up to 5 s) before the next request, as after a restart. Without the wait a
+    request could reach a backend still ending, whose statement may or may not then commit."""
     name = make_url(url).database
     admin = make_url(url).set(database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
         row = conn.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+            " WHERE datname = %s",
             [name],
         ).fetchone()
     return int(row[0]) if row else 0
