@@ -256,3 +256,27 @@ def test_racing_restores_of_the_same_person_let_exactly_one_win(cluster: dict[st
     assert codes.count(200) == 1 and set(codes) <= {200, 409}, [r.text for r in answers]
     active = [r for r in _rows(cluster, group) if r[2] == "active"]
     assert [r[1] for r in active] == [old]
+
+
+def test_racing_changes_to_one_user_are_all_kept(cluster: dict[str, Any]) -> None:
+    """Each PATCH reads the user and writes it back whole: without the row lock, two racing
+    ones would both start from the same version and one change would be lost."""
+    _group, [user] = _setup(cluster, "one-user", 1)
+    racers = 12
+
+    def add_email(i: int) -> httpx.Response:
+        body = {
+            "schemas": [PATCH],
+            "Operations": [{"op": "add", "path": "emails", "value": [{"value": f"e{i}@x.test"}]}],
+        }
+        with _scim(cluster, i) as client:
+            return client.patch(f"/Users/{user}", json=body)
+
+    answers = _race([lambda i=i: add_email(i) for i in range(racers)])
+    assert [r.status_code for r in answers] == [200] * racers, [r.text for r in answers]
+    with _scim(cluster, 0) as client:
+        final = client.get(f"/Users/{user}").json()
+    assert sorted(e["value"] for e in final["emails"]) == sorted(
+        f"e{i}@x.test" for i in range(racers)
+    )
+    assert final["meta"]["version"] == f'W/"{1 + racers}"'

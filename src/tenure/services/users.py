@@ -78,10 +78,10 @@ def create_user(uow: SqlUnitOfWork, data: UserData) -> UserView:
 
 def get_user(uow: SqlUnitOfWork, user_id: str) -> UserView:
     with uow:
-        user = uow.users.get(user_id)
-        if user is None:
+        found = uow.users.get_with_groups(user_id)
+        if found is None:
             raise NotFound(f"User {user_id} not found")
-        return UserView(user, uow.groups.groups_of([user.id])[user.id])
+        return UserView(*found)
 
 
 def replace_user(
@@ -110,9 +110,10 @@ def _change(
 ) -> UserView:
     now = utcnow()
     with uow:
-        user = uow.users.get(user_id, lock=True)
-        if user is None:
+        found = uow.users.get_with_groups(user_id, lock=True)
+        if found is None:
             raise NotFound(f"User {user_id} not found")
+        user, groups = found
         check_if_match(user.version, if_match, "user")
         data = build(user)
         was_active = user.active
@@ -144,7 +145,7 @@ def _change(
             version=user.version + 1,
         )
         if updated.profile == user.profile and updated.user_name == user.user_name:
-            return UserView(user, uow.groups.groups_of([user.id])[user.id])  # nothing changed
+            return UserView(user, groups)  # nothing changed
         uow.users.update(updated, previous=user)
         detail: dict[str, Any] = {}
         if changed_identity:
@@ -180,7 +181,6 @@ def _change(
                 )
             )
             lifecycle.user_returned(uow, user.id, now)
-        groups = uow.groups.groups_of([user.id])[user.id]
         uow.commit()
     return UserView(updated, groups)
 
