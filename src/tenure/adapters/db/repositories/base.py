@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -50,6 +51,22 @@ class Bound:
 
 
 _PAGES: dict[Hashable, Prebuilt] = {}
+
+
+@cache
+def _by_id(
+    table: Table,
+    dialect: str,
+    include_deleted: bool,
+    lock: bool,
+    extra: tuple[ColumnElement[Any], ...],
+) -> Prebuilt:
+    stmt = select(table, *extra).where(tenant(table), table.c.id == bindparam("row_id"))
+    if not include_deleted:
+        stmt = stmt.where(table.c.deleted_at.is_(None))
+    if lock and dialect == "postgresql":  # SQLite serialises writers with BEGIN IMMEDIATE
+        stmt = stmt.with_for_update(of=table)
+    return Prebuilt(stmt)
 
 
 def _page(stmt: Select[Any], offset: Any, limit: Any) -> Select[Any]:
@@ -116,6 +133,21 @@ class TenantRepository:
         (each row carries its own organisation, as the statement's parameter names require;
         on PostgreSQL the rows of a plain insert go as one statement)."""
         execute_many(self.conn, stmt, rows)
+
+    def by_id(
+        self,
+        table: Table,
+        row_id: str,
+        *,
+        include_deleted: bool = False,
+        lock: bool = False,
+        extra: tuple[ColumnElement[Any], ...] = (),
+    ) -> Any:
+        """One row of ``table`` by id (live only, unless ``include_deleted``), with ``extra``
+        columns; ``lock`` locks that row (not what ``extra`` reads) until the commit. A statement
+        built once per variant: the reads behind a GET, PATCH, PUT or DELETE of a resource."""
+        stmt = _by_id(table, self.conn.dialect.name, include_deleted, lock, extra)
+        return self.run(stmt, row_id=row_id).first()
 
     @property
     def on_postgresql(self) -> bool:

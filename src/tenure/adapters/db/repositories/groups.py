@@ -39,12 +39,7 @@ class GroupRepository(TenantRepository):
     def get(
         self, group_id: str, *, lock: bool = False, include_deleted: bool = False
     ) -> Group | None:
-        stmt = select(groups).where(self.scoped(groups), groups.c.id == group_id)
-        if not include_deleted:
-            stmt = stmt.where(groups.c.deleted_at.is_(None))
-        if lock:
-            stmt = self._lock(stmt)
-        row = self.conn.execute(stmt).first()
+        row = self.by_id(groups, group_id, include_deleted=include_deleted, lock=lock)
         return to_group(row) if row else None
 
     def for_change(self, group_id: str) -> tuple[Group, Room | None, Organisation] | None:

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,8 +28,7 @@ class UserRepository(TenantRepository):
     def get(
         self, user_id: str, *, include_deleted: bool = False, lock: bool = False
     ) -> User | None:
-        stmt = _by_id(self.conn.dialect.name, include_deleted, lock, with_groups=False)
-        row = self.run(stmt, user_id=user_id).first()
+        row = self.by_id(users, user_id, include_deleted=include_deleted, lock=lock)
         return to_user(row) if row else None
 
     def get_with_groups(
@@ -37,8 +36,8 @@ class UserRepository(TenantRepository):
     ) -> tuple[User, list[tuple[str, str]]] | None:
         """A live user and its groups (the read-only ``groups``), in one statement: what a
         GET, a PATCH or a PUT of a user reads. ``lock`` locks the user's row, not its groups."""
-        stmt = _by_id(self.conn.dialect.name, False, lock, with_groups=True)
-        row = self.run(stmt, user_id=user_id).first()
+        extra = (_groups_column(self.conn.dialect.name),)
+        row = self.by_id(users, user_id, lock=lock, extra=extra)
         return (to_user(row), _pairs(row._groups)) if row else None
 
     def get_many(self, user_ids: Iterable[str], *, include_deleted: bool = False) -> list[User]:
@@ -248,18 +247,6 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
 
 _INSERT = Prebuilt(insert(users))
 _INSERT_EMAILS = Prebuilt(insert(user_emails).inline())  # ids are not read back
-
-
-@cache
-def _by_id(dialect: str, include_deleted: bool, lock: bool, *, with_groups: bool) -> Prebuilt:
-    """One user by id, each variant built once per dialect."""
-    extra = [_groups_column(dialect)] if with_groups else []
-    stmt = select(users, *extra).where(tenant(users), users.c.id == bindparam("user_id"))
-    if not include_deleted:
-        stmt = stmt.where(users.c.deleted_at.is_(None))
-    if lock and dialect == "postgresql":  # SQLite serialises writers with BEGIN IMMEDIATE
-        stmt = stmt.with_for_update(of=users)
-    return Prebuilt(stmt)
 
 
 @cache
