@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.prebuilt import Prebuilt
-from tenure.adapters.db.repositories.base import Bound, TenantRepository, tenant
+from tenure.adapters.db.repositories.base import TENANT, Bound, TenantRepository, tenant
 from tenure.adapters.db.rows import to_user
 from tenure.adapters.db.tables import group_members, groups, user_aliases, user_emails, users
 from tenure.domain.directory import User
@@ -77,37 +77,17 @@ class UserRepository(TenantRepository):
         self._write_emails(user, replace=False)
 
     def update(self, user: User, previous: User) -> None:
-        """Store the new description; the names it replaces go to the user's aliases."""
-        self.conn.execute(
-            update(users)
-            .where(self.scoped(users), users.c.id == user.id)
-            .values(**self._values(user))
-        )
+        """Store the new description, held back to go with the commit; the names it replaces
+        go to the user's aliases."""
+        self.hold(_UPDATE, [self._changed(user)], _uniqueness(user))
         if previous.emails != user.emails or previous.profile.get("emails") != user.profile.get(
             "emails"
         ):
             self._write_emails(user, replace=True)
         self._remember(previous, previous.identity_keys() - user.identity_keys())
 
-    def set_active(self, user: User) -> None:
-        """Persist only ``active`` and the bookkeeping; the hot path of deactivation."""
-        self.conn.execute(
-            update(users)
-            .where(self.scoped(users), users.c.id == user.id)
-            .values(
-                active=user.active,
-                data=user.profile,
-                updated_at=user.updated_at,
-                version=user.version,
-            )
-        )
-
     def mark_deleted(self, user: User) -> None:
-        self.conn.execute(
-            update(users)
-            .where(self.scoped(users), users.c.id == user.id)
-            .values(deleted_at=user.deleted_at, updated_at=user.updated_at, version=user.version)
-        )
+        self.hold(_UPDATE, [self._changed(user)])
 
     def search(
         self,
@@ -176,13 +156,15 @@ class UserRepository(TenantRepository):
             "deleted_at": user.deleted_at,
         }
 
+    def _changed(self, user: User) -> dict[str, Any]:
+        """The parameters of :data:`_UPDATE` for ``user``."""
+        return {TENANT: self.org_id, "b_id": user.id} | {
+            f"b_{k}": v for k, v in self._values(user).items()
+        }
+
     def _write_emails(self, user: User, *, replace: bool) -> None:
         if replace:
-            self.conn.execute(
-                delete(user_emails).where(
-                    self.scoped(user_emails), user_emails.c.user_id == user.id
-                )
-            )
+            self.hold(_DELETE_EMAILS, [{TENANT: self.org_id, "b_user_id": user.id}])
         rows = [
             {
                 "org_id": self.org_id,
@@ -247,6 +229,25 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
 
 _INSERT = Prebuilt(insert(users))
 _INSERT_EMAILS = Prebuilt(insert(user_emails).inline())  # ids are not read back
+_CHANGING = (
+    "user_name",
+    "user_name_ci",
+    "external_id",
+    "active",
+    "display_name",
+    "data",
+    "updated_at",
+    "version",
+    "deleted_at",
+)
+_UPDATE = Prebuilt(
+    update(users)
+    .where(tenant(users), users.c.id == bindparam("b_id"))
+    .values(**{k: bindparam(f"b_{k}") for k in _CHANGING})
+)
+_DELETE_EMAILS = Prebuilt(
+    delete(user_emails).where(tenant(user_emails), user_emails.c.user_id == bindparam("b_user_id"))
+)
 
 
 @cache
