@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from starlette.testclient import TestClient
 
 from tenure.adapters.db.engine import make_engine
@@ -89,6 +89,24 @@ def test_a_taken_username_fails_at_commit_and_writes_nothing(
     assert _stored(engine, tenant, "linus") == (1, 1, 1)
 
 
+def test_a_rename_to_a_taken_name_fails_at_commit_as_uniqueness(
+    engine: Engine, tenant: Tenant
+) -> None:
+    """The update is held until the commit; a name another request took in the meantime
+    (the service checks first, so only a race gets here) is still the client's 409."""
+    create_user(SqlUnitOfWork(engine, tenant.org_id, CLI), _data("ken"))
+    dennis = create_user(SqlUnitOfWork(engine, tenant.org_id, CLI), _data("dennis")).user
+    with (
+        pytest.raises(Uniqueness, match="userName 'KEN' is already taken"),
+        SqlUnitOfWork(engine, tenant.org_id, CLI) as uow,
+    ):
+        uow.users.update(replace(dennis, user_name="KEN", version=2), previous=dennis)
+        uow.commit()
+    with SqlUnitOfWork(engine, tenant.org_id, CLI) as uow:
+        kept = uow.users.get(dennis.id)
+        assert kept is not None and kept.user_name == "dennis" and kept.version == dennis.version
+
+
 def test_after_a_create_the_connection_is_transactional_again(
     engine: Engine, tenant: Tenant
 ) -> None:
@@ -98,7 +116,9 @@ def test_after_a_create_the_connection_is_transactional_again(
     ``test_a_statement_after_a_held_insert_sees_the_row`` is the same case for a prebuilt one."""
     barbara = create_user(SqlUnitOfWork(engine, tenant.org_id, CLI), _data("barbara")).user
     with pytest.raises(RuntimeError), SqlUnitOfWork(engine, tenant.org_id, CLI) as uow:
-        uow.users.mark_deleted(replace(barbara, deleted_at=barbara.created_at))
+        uow.conn.execute(  # SQLAlchemy's own statement, not a prebuilt one
+            update(users).where(users.c.id == barbara.id).values(deleted_at=barbara.created_at)
+        )
         raise RuntimeError("the use case fails after its first write")
     with SqlUnitOfWork(engine, tenant.org_id, CLI) as uow:
         assert uow.users.get(barbara.id) is not None  # the deletion was rolled back
