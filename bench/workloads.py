@@ -112,7 +112,10 @@ def single_add_remove(t: Target, small: int, large: int) -> None:
 
     Each round takes a user from outside both groups: Okta adds and removes it, then Entra adds
     it back (for Tenure, a re-add: the membership comes back under the org's policy) and
-    removes it. A remove the server refuses is undone untimed, so the group keeps its size.
+    removes it, in the small group and then in the big one. The two groups alternate round by
+    round, so whatever else the machine does at a moment weighs on both sizes alike (their
+    ratio is a target). A remove the server refuses is undone untimed, so the group keeps its
+    size.
     """
     ops = t.sizes.single_ops
     if t.big_group is None or t.big_group[1] < large:
@@ -123,39 +126,40 @@ def single_add_remove(t: Target, small: int, large: int) -> None:
     outsiders = t.pop.ids[-ops:]
     with t.client() as client:
         small_gid = create_group(client, f"bench-small-{t.pop.prefix}", t.pop.ids[:small])
-    for label, gid, size in (
-        ("small", small_gid, small),
-        ("large", t.big_group[0], t.big_group[1]),
-    ):
-        results = {
-            (f, o): Result(planned=ops) for f in ("okta", "entra") for o in ("add", "remove")
-        }
+    groups = (("small", small_gid, small), ("large", t.big_group[0], t.big_group[1]))
+    results = {
+        (label, f, o): Result(planned=ops)
+        for label, _, _ in groups
+        for f in ("okta", "entra")
+        for o in ("add", "remove")
+    }
 
-        def task(
-            client: LeanClient,
-            i: int,
-            _: Result,
-            gid: str = gid,
-            results: dict[tuple[str, str], Result] = results,
-        ) -> None:
+    def task(client: LeanClient, i: int, _: Result) -> None:
+        for label, gid, _size in groups:
             for form in ("okta", "entra"):
                 entra = form == "entra"
                 timed(
                     client,
                     Req("PATCH", f"/Groups/{gid}", add_members([outsiders[i]], entra)),
-                    results[(form, "add")],
+                    results[(label, form, "add")],
                 )
                 req = Req("PATCH", f"/Groups/{gid}", remove_member(outsiders[i], entra))
-                resp = timed(client, req, results[(form, "remove")])
+                resp = timed(client, req, results[(label, form, "remove")])
                 if resp is None or not resp.is_success:  # put the group back as it was, untimed
                     send(client, Req("PATCH", f"/Groups/{gid}", remove_member(outsiders[i])))
 
-        run_tasks(t.scim_url, t.token, task, ops, 1, t.sizes.budget_s)
-        for (form, op), r in results.items():
-            r.elapsed = sum(r.latencies)  # sequential: the loop's time for this operation alone
-            t.record(
-                f"single.{form}.{op}.{label}", f"4 single {op} ({form})", f"group of {size:,}", r
-            )
+    run_tasks(t.scim_url, t.token, task, ops, 1, t.sizes.budget_s)
+    for label, _gid, size in groups:
+        for form in ("okta", "entra"):
+            for op in ("add", "remove"):
+                r = results[(label, form, op)]
+                r.elapsed = sum(r.latencies)  # sequential: the loop's time for this alone
+                t.record(
+                    f"single.{form}.{op}.{label}",
+                    f"4 single {op} ({form})",
+                    f"group of {size:,}",
+                    r,
+                )
 
 
 def group_listing(t: Target, groups: int, size: int) -> None:
