@@ -1,18 +1,21 @@
 """What PostgreSQL keeps prepared on a SCIM connection: the statements survive a request that
-rolls back, and an IdP's look-up is planned once, generically, not on every run.
+rolls back, and an IdP's look-up is planned once, generically, not on every run. And how the
+connection's mode is set.
 
 PostgreSQL only: SQLite prepares nothing across statements.
 """
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
 from sqlalchemy.util import greenlet_spawn
 from starlette.testclient import TestClient
 
-from tenure.adapters.db.driver import Connection
+from tenure.adapters.db.driver import AsyncConnection, Connection
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.kept import kept_for
 from tenure.settings import Settings
@@ -108,3 +111,25 @@ def test_statements_prepared_in_a_rolled_back_transaction_still_run(pg_url: str)
                 assert conn.exec_driver_sql("SELECT %(v)s::bigint", {"v": value}).scalar() == value
     finally:
         engine.dispose()
+
+
+def test_autocommit_is_set_at_once_only_on_an_idle_connection(pg_url: str) -> None:
+    """The unit of work's mode changes without a trip through the event loop, but never in a
+    transaction, where psycopg refuses the change: that path still goes to psycopg."""
+
+    async def check() -> None:
+        dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+        conn = await AsyncConnection.connect(dsn)
+        try:
+            assert conn.set_autocommit_idle(True) and conn.autocommit
+            assert conn.set_autocommit_idle(False) and not conn.autocommit
+            await conn.execute("SELECT 1")  # begins a transaction
+            assert not conn.set_autocommit_idle(True)
+            assert not conn.autocommit
+            await conn.rollback()
+            assert conn.set_autocommit_idle(True) and conn.autocommit
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own, whatever runs in this thread
+        thread.submit(asyncio.run, check()).result()

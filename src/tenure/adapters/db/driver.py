@@ -38,3 +38,13 @@ class Connection(_KeepsPrepared, psycopg.Connection[Any]):
 
 class AsyncConnection(_KeepsPrepared, psycopg.AsyncConnection[Any]):
     """A connection whose waits go through the event loop (SCIM)."""
+
+    def set_autocommit_idle(self, value: bool) -> bool:
+        """Set autocommit at once, without psycopg's trip through the event loop, when the
+        connection is idle (no transaction, no pipeline): then the change is only a flag, the
+        check psycopg makes first has nothing to wait for, and the unit of work that owns the
+        connection is its only user. False, and nothing set, otherwise."""
+        if self._pipeline or self.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            return False
+        self._autocommit = bool(value)
+        return True

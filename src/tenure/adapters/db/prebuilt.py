@@ -33,6 +33,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import await_
 
+from tenure.adapters.db import driver as db_driver
+
 # SQLAlchemy marks a parameter the caller must give with this symbol (``construct_params``).
 _REQUIRED_NAME = "REQUIRED"
 _EXPANDING = re.compile(r"(NOT )?IN \(__\[POSTCOMPILE_(\w+)\]\)")
@@ -338,7 +340,10 @@ def begin_deferred(conn: Connection) -> None:
 
 def _set_autocommit(driver: Connection_[Any] | AsyncConnection[Any], value: bool) -> None:
     if isinstance(driver, AsyncConnection):
-        await_(driver.set_autocommit(value))
+        if not (
+            isinstance(driver, db_driver.AsyncConnection) and driver.set_autocommit_idle(value)
+        ):
+            await_(driver.set_autocommit(value))
     else:
         driver.autocommit = value
 

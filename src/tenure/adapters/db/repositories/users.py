@@ -229,7 +229,7 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
 
 _INSERT = Prebuilt(insert(users))
 _INSERT_EMAILS = Prebuilt(insert(user_emails).inline())  # ids are not read back
-_CHANGING = (
+_CHANGING = (  # the columns `UserRepository._values` gives
     "user_name",
     "user_name_ci",
     "external_id",
