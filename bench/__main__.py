@@ -25,7 +25,15 @@ from bench.sizes import Sizes
 WORKLOADS = ("create", "lookup", "bulk_add", "single", "listing", "sync", "restore", "drift")
 RESULTS = Path(__file__).resolve().parent / "results"
 # Rows driven by wrk (bench/wrk.py); every other row, and the population, by bench/lean.py.
-WRK_ROWS = ("ceiling.get", "ceiling.post", "create", "lookup.userName", "lookup.externalId")
+WRK_ROWS = (
+    "ceiling.get",
+    "ceiling.post",
+    "create",
+    "lookup.userName",
+    "lookup.externalId",
+    "read.id",
+    "patch.user",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

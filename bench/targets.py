@@ -110,6 +110,10 @@ def targets(rows: list[Row]) -> tuple[list[str], list[Verdict]]:
                     run, f"{label} >= 25% of ceiling", vs_top, (vs_top.value or 0) >= 0.25, "{:.1%}"
                 )
             )
+        for label, key in (("reads by id", "read.id"), ("user PATCHes", "patch.user")):
+            if _row(rows, key, **me) is not None:  # no target: for information
+                vs = ratio(figure(rows, key, "rps", **me), figure(rows, key, "rps", **REF))
+                ratios.append(f"{run} {label}: tenure/scim2-server = {vs.show('{:.1f}x')}")
         _single(rows, run, ratios, out)
         if _row(rows, "listing", **me) is not None:
             sp = ratio(

@@ -51,20 +51,41 @@ def lookups(t: Target, total: int) -> None:
     """Workload 2: filter by userName and by externalId among ``total`` users, through wrk.
 
     Every 2xx answer must say ``totalResults`` 1 (checked on each body by ``replay.lua``).
+    Then, for information (no target): the same users read by id, as Okta does before it
+    changes one, and changed by a PATCH of ``displayName``, as Entra syncs an attribute.
     """
     t.ensure_population(total)
     have = len(t.pop.ids)
     rng = random.Random(7)
     picks = [rng.randrange(have) for _ in range(t.sizes.lookups)] if have else []
+    size = f"{len(picks):,} of {have:,} users"
     for attr, value in (("userName", user_name), ("externalId", external_id)):
         t.replay(
             f"lookup.{attr}",
             f"2 look-up by {attr}",
-            f"{len(picks):,} of {have:,} users",
+            size,
             _lookup(t, attr, value, picks),
             len(picks),
             expect=ONE_RESULT,
         )
+    ids = [t.pop.ids[p] for p in picks]
+    t.replay(
+        "read.id", "2 GET /Users/{id}", size, lambda i: Req("GET", f"/Users/{ids[i]}"), len(ids)
+    )
+    t.replay(
+        "patch.user",
+        "2 PATCH /Users/{id}",
+        f"displayName, {size}",
+        lambda i: Req("PATCH", f"/Users/{ids[i]}", _rename(i)),
+        len(ids),
+    )
+
+
+def _rename(i: int) -> dict[str, Any]:
+    return {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "displayName", "value": f"Renamed {i}"}],
+    }
 
 
 def _lookup(
