@@ -158,9 +158,7 @@ class UserRepository(TenantRepository):
 
     def _changed(self, user: User) -> dict[str, Any]:
         """The parameters of :data:`_UPDATE` for ``user``."""
-        return {TENANT: self.org_id, "b_id": user.id} | {
-            f"b_{k}": v for k, v in self._values(user).items()
-        }
+        return {TENANT: self.org_id, "b_id": user.id, **self._values(user)}
 
     def _write_emails(self, user: User, *, replace: bool) -> None:
         if replace:
@@ -229,22 +227,8 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
 
 _INSERT = Prebuilt(insert(users))
 _INSERT_EMAILS = Prebuilt(insert(user_emails).inline())  # ids are not read back
-_CHANGING = (  # the columns `UserRepository._values` gives
-    "user_name",
-    "user_name_ci",
-    "external_id",
-    "active",
-    "display_name",
-    "data",
-    "updated_at",
-    "version",
-    "deleted_at",
-)
-_UPDATE = Prebuilt(
-    update(users)
-    .where(tenant(users), users.c.id == bindparam("b_id"))
-    .values(**{k: bindparam(f"b_{k}") for k in _CHANGING})
-)
+# Its SET clause is the columns a row of parameters names (``_values``), as for ``_INSERT``.
+_UPDATE = Prebuilt(update(users).where(tenant(users), users.c.id == bindparam("b_id")))
 _DELETE_EMAILS = Prebuilt(
     delete(user_emails).where(tenant(user_emails), user_emails.c.user_id == bindparam("b_user_id"))
 )
