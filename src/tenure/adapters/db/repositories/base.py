@@ -64,9 +64,15 @@ def _by_id(
     stmt = select(table, *extra).where(tenant(table), table.c.id == bindparam("row_id"))
     if not include_deleted:
         stmt = stmt.where(table.c.deleted_at.is_(None))
-    if lock and dialect == "postgresql":  # SQLite serialises writers with BEGIN IMMEDIATE
-        stmt = stmt.with_for_update(of=table)
-    return Prebuilt(stmt)
+    return Prebuilt(_locked(stmt, dialect) if lock else stmt)
+
+
+def _locked(stmt: Any, dialect: str) -> Any:
+    """``stmt`` locking the rows it reads until the commit.
+
+    SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the rows.
+    """
+    return stmt.with_for_update() if dialect == "postgresql" else stmt
 
 
 def _page(stmt: Select[Any], offset: Any, limit: Any) -> Select[Any]:
@@ -154,10 +160,7 @@ class TenantRepository:
         return self.conn.dialect.name == "postgresql"
 
     def _lock(self, stmt: Any) -> Any:
-        # SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the rows.
-        if self.on_postgresql:
-            return stmt.with_for_update()
-        return stmt
+        return _locked(stmt, self.conn.dialect.name)
 
     def live_page(
         self,
