@@ -25,7 +25,6 @@ from operator import itemgetter
 from typing import Any, cast
 
 from psycopg import AsyncConnection, AsyncRawCursor, RawCursor
-from psycopg import Connection as Connection_
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Executable
 from sqlalchemy.engine.interfaces import DBAPICursor
@@ -300,9 +299,12 @@ def execute_together(
         cursor.execute(sql, values)
 
 
-def _driver(conn: Connection) -> Connection_[Any] | AsyncConnection[Any]:
-    """psycopg's own connection: asynchronous under ``engine.make_loop_engine``."""
-    return cast("Connection_[Any] | AsyncConnection[Any]", conn.connection.driver_connection)
+def _driver(conn: Connection) -> db_driver.Connection | db_driver.AsyncConnection:
+    """psycopg's connection under ``conn`` (PostgreSQL): always Tenure's subclass, which both
+    engines create (``engine.py``)."""
+    return cast(
+        "db_driver.Connection | db_driver.AsyncConnection", conn.connection.driver_connection
+    )
 
 
 _DEFERRED = "tenure.deferred_transaction"  # in a connection's info: see open_mode
@@ -338,11 +340,9 @@ def begin_deferred(conn: Connection) -> None:
         _set_autocommit(_driver(conn), False)
 
 
-def _set_autocommit(driver: Connection_[Any] | AsyncConnection[Any], value: bool) -> None:
-    if isinstance(driver, AsyncConnection):
-        if not (
-            isinstance(driver, db_driver.AsyncConnection) and driver.set_autocommit_idle(value)
-        ):
+def _set_autocommit(driver: db_driver.Connection | db_driver.AsyncConnection, value: bool) -> None:
+    if isinstance(driver, db_driver.AsyncConnection):
+        if not driver.set_autocommit_idle(value):
             await_(driver.set_autocommit(value))
     else:
         driver.autocommit = value
