@@ -32,10 +32,10 @@ class TenureApp(FastAPI):
     authenticate, answer and render every error themselves, and IdPs send most requests. What
     the routes do not serve (a path, a method) still answers as a SCIM Error."""
 
-    def __init__(self, scim: Mount, direct: scim_routes.Direct, **options: Any) -> None:
+    def __init__(self, scim: Mount, **options: Any) -> None:
         super().__init__(**options)
         self._scim = scim
-        self._direct = direct
+        self._direct = scim_routes.direct_table(scim.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -83,11 +83,9 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         await runtime.close()
 
-    direct: scim_routes.Direct = {}
-    scim = Mount(settings.base_path, routes=scim_routes.routes(runtime, direct))
+    scim = Mount(settings.base_path, routes=scim_routes.routes(runtime))
     app = TenureApp(
         scim,
-        direct,
         title="Tenure admin API",
         version="1",
         openapi_url="/api/v1/openapi.json",

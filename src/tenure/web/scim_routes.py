@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -265,10 +265,9 @@ def _resource_endpoints(runtime: Runtime, res: Resource) -> dict[tuple[str, bool
     }
 
 
-def _resource_routes(runtime: Runtime, path: str, res: Resource, direct: Direct) -> list[BaseRoute]:
-    """The routes of one resource type, and its endpoints in ``direct`` (see :func:`direct`)."""
+def _resource_routes(runtime: Runtime, path: str, res: Resource) -> list[BaseRoute]:
+    """The routes of one resource type."""
     found = _resource_endpoints(runtime, res)
-    direct.update({(method, path[1:], by_id): ep for (method, by_id), ep in found.items()})
     search = endpoint(runtime, lambda c, r, b: res.list(c, from_search_body(b)), needs_body=True)
     return [
         *(
@@ -279,12 +278,29 @@ def _resource_routes(runtime: Runtime, path: str, res: Resource, direct: Direct)
     ]
 
 
+def direct_table(routes: Sequence[BaseRoute]) -> Direct:
+    """The endpoints of the routes ``/{type}`` and ``/{type}/{id}``, by method (HEAD left to
+    the routes), for :func:`direct`."""
+    table: Direct = {}
+    for route in routes:
+        if not isinstance(route, Route):
+            continue
+        kind, slash, rest = route.path[1:].partition("/")
+        if "/" in kind or (slash and rest != "{id}"):
+            continue
+        for method in (route.methods or set()) - {"HEAD"}:
+            # The first route wins, as in Starlette's routing.
+            table.setdefault((method, kind, bool(slash)), route.endpoint)
+    return table
+
+
 def direct(table: Direct, scope: Scope) -> tuple[Endpoint, str | None] | None:
-    """The endpoint of a request on a resource (``/Users``, ``/Groups/{id}``…) by a method it
-    serves, and the id; None for anything else, which the routes answer (``.search``, Bulk,
-    discovery, a trailing slash, 404 and 405). IdPs send almost nothing but the former, and
-    finding them here spares Starlette's walk over every route, with its regular expressions,
-    and its wrappers around the endpoint (about a twentieth of a look-up's CPU)."""
+    """The endpoint of a request on ``/{type}`` or ``/{type}/{id}`` (``/Users``,
+    ``/Groups/{id}``…) by a method a route there serves (:func:`direct_table`), and the id;
+    None for anything else, which the routes answer (``/Users/.search``, a trailing slash,
+    HEAD, 404 and 405). IdPs send almost nothing but the former, and finding them here spares
+    Starlette's walk over every route, with its regular expressions, and its wrappers around
+    the endpoint (about a twentieth of a look-up's CPU)."""
     path, root = scope["path"], scope["root_path"]  # root: where the SCIM routes are mounted
     kind, slash, ident = path[len(root) + 1 if path.startswith(root) else 1 :].partition("/")
     if slash and (not ident or "/" in ident):
@@ -293,8 +309,8 @@ def direct(table: Direct, scope: Scope) -> tuple[Endpoint, str | None] | None:
     return None if found is None else (found, ident if slash else None)
 
 
-def routes(runtime: Runtime, direct: Direct) -> list[BaseRoute]:
-    """The SCIM routes; the resources' endpoints also go in ``direct``."""
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    """The SCIM routes."""
     s = runtime.settings
     ep = endpoint
 
@@ -309,8 +325,8 @@ def routes(runtime: Runtime, direct: Direct) -> list[BaseRoute]:
     ro = _read_only(runtime)
     writes = ["POST", "PUT", "PATCH", "DELETE"]
     return [
-        *_resource_routes(runtime, "/Users", USERS, direct),
-        *_resource_routes(runtime, "/Groups", GROUPS, direct),
+        *_resource_routes(runtime, "/Users", USERS),
+        *_resource_routes(runtime, "/Groups", GROUPS),
         Route(
             "/.search",
             ep(runtime, lambda c, r, b: h.search_all(c, from_search_body(b)), needs_body=True),
