@@ -11,13 +11,13 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.util import greenlet_spawn
 
 from tenure.adapters.db.engine import dispose_loop_engine
 from tenure.adapters.db.uow import PlatformUnitOfWork, SqlUnitOfWork, retry_races
 from tenure.domain.audit import Actor
 from tenure.domain.credentials import secret_hash
 from tenure.settings import Settings
+from tenure.web import greenlets
 
 T = TypeVar("T")
 CREDENTIAL_CACHE_SECONDS = 5.0  # a revoked token stops working within this many seconds
@@ -38,13 +38,14 @@ class Runtime:
     async def run_scim(self, work: Callable[[], T]) -> T:
         """Run a SCIM use case (synchronous code) for a request.
 
-        On PostgreSQL it runs on the event loop, in a greenlet: each wait for the database
-        hands the loop back to other requests, so waits overlap as they would on threads, and
-        no request pays the hop to a thread and back (about a third of a look-up's CPU,
-        measured: docs/performance.md). On SQLite it runs on a thread of :attr:`executor`.
+        On PostgreSQL it runs on the event loop, in a greenlet (kept for the next request:
+        ``greenlets``): each wait for the database hands the loop back to other requests, so
+        waits overlap as they would on threads, and no request pays the hop to a thread and
+        back (about a third of a look-up's CPU, measured: docs/performance.md). On SQLite it
+        runs on a thread of :attr:`executor`.
         """
         if self.loop_engine is not None:
-            return await greenlet_spawn(work)
+            return await greenlets.run(work)
         return await asyncio.get_running_loop().run_in_executor(self.executor, work)
 
     @property
