@@ -179,3 +179,24 @@ def test_held_writes_never_change_one_row_twice_in_one_statement(conn: Connectio
         "h1",
         "h2",
     ]
+
+
+def test_statements_after_an_error_on_the_same_connection_read_their_own_rows(
+    conn: Connection,
+) -> None:
+    """On PostgreSQL the connection runs every prebuilt statement on one kept cursor; an error
+    (after which SQLAlchemy closes it) leaves nothing behind for the statements that follow."""
+    _seed(conn)
+    by_kind = Prebuilt(select(probe.c.id).where(probe.c.kind == bindparam("kind")))
+    numbers = Prebuilt(select(probe.c.n).where(probe.c.id == bindparam("id")))
+    assert list(execute(conn, by_kind, {"kind": "active"}).scalars()) == ["a", "b"]
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        execute(conn, Prebuilt(insert(probe)), {"id": "a", "kind": "again"})
+    assert list(execute(conn, by_kind, {"kind": "gone"}).scalars()) == ["c"]
+    assert execute(conn, numbers, {"id": "b"}).scalar() == 2
+    assert list(execute(conn, by_kind, {"kind": "active"}).scalars()) == ["a", "b"]
+    if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
+        kept = driver.raw_cursor()  # type: ignore[union-attr]
+        execute(conn, numbers, {"id": "c"})
+        assert driver.raw_cursor() is kept  # type: ignore[union-attr]

@@ -24,7 +24,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any, cast
 
-from psycopg import AsyncConnection, AsyncRawCursor, RawCursor
+from psycopg import AsyncRawCursor, RawCursor
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Executable
 from sqlalchemy.engine.interfaces import DBAPICursor
@@ -414,14 +414,15 @@ class _translated:
     def __enter__(self) -> RawCursor[Any] | _AwaitedCursor:
         begin_deferred(self.conn)
         driver = _driver(self.conn)
-        if isinstance(driver, AsyncConnection):
-            self.cursor: RawCursor[Any] | _AwaitedCursor = _AwaitedCursor(AsyncRawCursor(driver))
+        if isinstance(driver, db_driver.AsyncConnection):
+            self.cursor: RawCursor[Any] | _AwaitedCursor = _AwaitedCursor(driver.raw_cursor())
         else:
-            self.cursor = RawCursor(driver)
+            self.cursor = driver.raw_cursor()
         return self.cursor
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        self.cursor.close()
+        # The cursor is the connection's own (``driver.raw_cursor``): kept open for the next
+        # statement. SQLAlchemy closes it on an error; the connection then makes another.
         if exc is not None and isinstance(exc, self.conn.dialect.loaded_dbapi.Error):
             cursor = cast(DBAPICursor, self.cursor)
             self.conn._handle_dbapi_exception(exc, self.sql, self.params, cursor, None)
@@ -449,8 +450,8 @@ class _AwaitedCursor:
         return await_(_execute_fetch(self._cursor, sql, values))
 
     def close(self) -> None:
-        """Nothing to do: a client-side cursor holds no server resource, and dropping it frees
-        its result as closing would, without another trip through the event loop."""
+        """Nothing to do (SQLAlchemy closes a cursor after an error): a client-side cursor
+        holds no server resource, and the connection keeps this one for its next statement."""
 
 
 async def _execute_fetch(cursor: AsyncRawCursor[Any], sql: bytes, values: Sequence[Any]) -> Any:
