@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
+from tenure.settings import Settings
+from tenure.web.app import create_app
 from tests.conftest import Tenant, make_tenant
 from tests.integration.scim_helpers import patch, user_body
 
@@ -170,3 +172,23 @@ def test_locations_follow_the_host_each_request_came_by(client: TestClient, tena
             made.headers["Location"].split("example", 1)[1], headers={**tenant.scim, "Host": host}
         )
         assert read.json()["meta"]["location"] == f"http://{host}/scim/v2/Users/{made.json()['id']}"
+
+
+def test_scim_is_served_under_the_root_path_a_proxy_mounts_it_at(
+    settings: Settings, tenant: Tenant
+) -> None:
+    """Behind a proxy that serves the app under a prefix (ASGI ``root_path``), SCIM answers
+    there, and the locations it returns carry the prefix."""
+    with TestClient(create_app(settings), base_url="http://portal", root_path="/tenure") as web:
+        created = web.post(
+            f"/tenure{BASE}/Users", json=user_body("rooted@example.com"), headers=tenant.scim
+        )
+        assert created.status_code == 201, created.text
+        location = created.headers["location"]
+        assert location == f"http://portal/tenure{BASE}/Users/{created.json()['id']}"
+        found = web.get(
+            f'/tenure{BASE}/Users?filter=userName eq "rooted@example.com"', headers=tenant.scim
+        )
+        assert found.json()["totalResults"] == 1
+        assert web.get(f"/tenure{BASE}/Users/nope", headers=tenant.scim).status_code == 404
+        assert web.get(f"{BASE}/Users", headers=tenant.scim).status_code == 404  # not the prefix

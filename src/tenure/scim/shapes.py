@@ -36,30 +36,35 @@ def comparison(text: str) -> Comparison | None:
     uri, _, name = path.rpartition(":") if ":" in path else ("", "", path)
     attr, _, sub = name.partition(".")
     try:
-        node = AttrPath(attr=attr, sub_attr=sub or None, uri=uri or None)
-        return Comparison(node, CompareOperator(op.lower()), json.loads(f'"{raw}"'))
+        node = _attr_path(attr, sub or None, uri or None)
+        return Comparison(node, CompareOperator(op.lower()), _unquoted(raw))
     except ValueError:
         return None  # let the grammar say what is wrong
 
 
+def _unquoted(raw: str) -> str:
+    """A string literal's value; the pattern admits no control character, so one without
+    escapes is its own value."""
+    return json.loads(f'"{raw}"') if "\\" in raw else raw
+
+
 @lru_cache(maxsize=512)
-def _plain_path(attr: str, sub: str | None) -> AttrPath:
+def _attr_path(attr: str, sub: str | None, uri: str | None = None) -> AttrPath:
     """The same few paths come on every request: each node is made once (nodes are frozen)."""
-    return AttrPath(attr=attr, sub_attr=sub, uri=None)
+    return AttrPath(attr=attr, sub_attr=sub, uri=uri)
 
 
 def patch_path(text: str) -> AttrPath | ValuePath | None:
     """``attr``, ``attr.sub`` or ``attr[sub op "string"]`` (optionally ``.sub`` after it)."""
     plain = _PLAIN_PATH.match(text)
     if plain is not None:
-        return _plain_path(plain[1], plain[2])
+        return _attr_path(plain[1], plain[2])
     match = _VALUE_PATH.match(text)
     if match is None:
         return None
     attr, inner, op, raw, sub = match.groups()
     try:
-        value = json.loads(f'"{raw}"')
-        test = Comparison(AttrPath(attr=inner), CompareOperator(op.lower()), value)
-        return ValuePath(AttrPath(attr=attr), test, sub)
+        test = Comparison(_attr_path(inner, None), CompareOperator(op.lower()), _unquoted(raw))
+        return ValuePath(_attr_path(attr, None), test, sub)
     except ValueError:
         return None

@@ -36,11 +36,26 @@ class TenureApp(FastAPI):
         super().__init__(**options)
         self._scim = scim
         self._direct = scim_routes.direct_table(scim.routes)
+        self._under = scim.path + "/"
+
+    def _scim_scope(self, scope: Scope) -> Scope | None:
+        """What the SCIM mount adds to a request's scope when it serves the path, else None.
+        The common case, the service at the root of its host, is told by the path's prefix
+        without the mount's regular expression (as much CPU as finding the endpoint)."""
+        if not scope.get("root_path") and scope["path"].startswith(self._under):
+            return {
+                "path_params": dict(scope.get("path_params", ())),
+                "app_root_path": scope.get("app_root_path", ""),
+                "root_path": self._scim.path,
+                "endpoint": self._scim.app,
+            }
+        match, child = self._scim.matches(scope)
+        return child if match is not Match.NONE else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            match, child = self._scim.matches(scope)
-            if match is not Match.NONE:
+            child = self._scim_scope(scope)
+            if child is not None:
                 scope.update(child)
                 scope["app"] = self
                 found = scim_routes.direct(self._direct, scope)
