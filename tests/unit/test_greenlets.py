@@ -9,7 +9,6 @@ import gc
 import sys
 import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
@@ -18,15 +17,14 @@ from sqlalchemy.util import await_
 from sqlalchemy.util.concurrency import in_greenlet
 
 from tenure.web import greenlets
+from tests.unit import own_loop
 
 T = TypeVar("T")
 REQUEST = contextvars.ContextVar("request", default="none")
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``main`` on an event loop of its own thread (a browser test may hold this one's)."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, main()).result()
+    return own_loop.run(main())
 
 
 def test_a_call_awaits_on_the_loop_and_returns_its_result() -> None:

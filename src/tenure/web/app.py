@@ -59,11 +59,10 @@ class TenureApp(FastAPI):
                 scope.update(child)
                 scope["app"] = self
                 found = scim_routes.direct(self._direct, scope)
-                if found is not None:  # a resource: its endpoint renders every error itself
+                if found is not None:  # a resource: its endpoint answers every error itself
                     endpoint, ident = found
                     scope["path_params"] = {"id": ident} if ident is not None else {}
-                    response = await endpoint(Request(scope, receive, send))
-                    await response(scope, receive, send)
+                    await endpoint(scope, receive, send)
                     return
                 try:
                     await self._scim.handle(scope, receive, send)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from tenure.domain.audit import Actor
 from tenure.domain.errors import (
@@ -29,23 +29,22 @@ from tenure.scim.query import ListQuery, from_params, from_search_body
 from tenure.web import scim_bulk
 from tenure.web import scim_handlers as h
 from tenure.web.runtime import Runtime
+from tenure.web.scim_http import Incoming, answer, incoming
 
 log = logging.getLogger("tenure.scim")
 SCIM_JSON = "application/scim+json"
-Handler = Callable[[h.Call, Request, Any], h.Result]
-Endpoint = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[h.Call, Incoming, Any], h.Result]
 # (method, resource type, whether the path names one resource) -> its endpoint
-Direct = dict[tuple[str, str, bool], Endpoint]
+Direct = dict[tuple[str, str, bool], "Endpoint"]
 
 
 def scim_response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
-    content = orjson.dumps(body) if body is not None else b""
-    return Response(content, status_code=status, headers=headers, media_type=SCIM_JSON)
+    return Response(_encoded(body), status_code=status, headers=headers, media_type=SCIM_JSON)
 
 
 def error_response(error: TenureError) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="tenure"'} if error.status == 401 else None
-    return scim_response(error.status, from_exception(error), headers)
+    """A SCIM Error as a Starlette response (for errors raised outside the endpoints)."""
+    return scim_response(error.status, from_exception(error), _extra(error))
 
 
 def _request_id() -> str:
@@ -57,7 +56,7 @@ def _request_id() -> str:
 _BASES: dict[tuple[Any, ...], str] = {}
 
 
-def _base_url(request: Request, base_path: str) -> str:
+def _base_url(request: Incoming, base_path: str) -> str:
     """The SCIM base URL as this request reached it (``meta.location`` and ``Location``); the
     same few hosts ask again and again, so each is worked out once."""
     scope = request.scope
@@ -72,19 +71,19 @@ def _base_url(request: Request, base_path: str) -> str:
     if found is None:
         if len(_BASES) > 1000:
             _BASES.clear()
-        found = _BASES[key] = str(request.base_url).rstrip("/") + base_path
+        found = _BASES[key] = str(Request(scope).base_url).rstrip("/") + base_path
     return found
 
 
-def _bearer(request: Request) -> str | None:
+def _bearer(request: Incoming) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def _body(request: Request, runtime: Runtime) -> Any:
-    raw = await request.body()
-    if len(raw) > runtime.settings.max_body_bytes:
+async def _body(request: Incoming, runtime: Runtime) -> Any:
+    raw = await request.body(runtime.settings.max_body_bytes)
+    if raw is None:
         raise PayloadTooLarge(
             f"the request body is larger than {runtime.settings.max_body_bytes} bytes"
         )
@@ -119,74 +118,90 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def endpoint(runtime: Runtime, handler: Handler, *, needs_body: bool = False) -> Endpoint:
-    """Wrap a handler: authenticate, read the body, run it off the event loop, render errors."""
+class Endpoint:
+    """An ASGI endpoint around a handler: authenticate, read the body, run the handler (see
+    :meth:`Runtime.run_scim`), answer, with every error as a SCIM Error. The routes call it
+    as an application, and so does ``TenureApp`` for the requests it finds directly."""
 
-    async def run(request: Request) -> Response:
+    __slots__ = ("handler", "needs_body", "runtime")
+
+    def __init__(self, runtime: Runtime, handler: Handler, *, needs_body: bool = False) -> None:
+        self.runtime, self.handler, self.needs_body = runtime, handler, needs_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = incoming(scope, receive)
         request_id = request.headers.get("x-request-id") or _request_id()
         try:
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > runtime.settings.max_body_bytes:
-                raise PayloadTooLarge(
-                    f"the request body is larger than {runtime.settings.max_body_bytes} bytes"
-                )
-            token = _bearer(request)
-            if token is None:
-                raise Unauthorized("a bearer token is required")
-            known, found = runtime.cached_scim_token(token)
-            if known and found is None:
-                raise Unauthorized("the bearer token is not valid")
-            params = request.query_params.values()
-            if "\x00" in request.scope["path"] or any("\x00" in v for v in params):
-                raise InvalidInput(_NUL_DETAIL)
-            body = await _body(request, runtime) if needs_body else None
-            base = _base_url(request, runtime.settings.base_path)
-
-            def work() -> h.Result:
-                # The token look-up (on a cache miss) and the use case run together.
-                credential = found if known else runtime.scim_token(token)
-                if credential is None:
-                    raise Unauthorized("the bearer token is not valid")
-                token_id, org_id = credential
-                actor = Actor("scim_token", token_id)
-                return handler(h.Call(runtime, org_id, actor, request_id[:64], base), request, body)
-
-            result = await runtime.run_scim(work)
+            result = await self._run(request, request_id)
             # Rendered inside the try: a body that cannot be encoded must still answer with
             # a SCIM Error, not a dropped connection.
-            response = scim_response(result.status, result.body, result.headers)
+            status, body, headers = result.status, _encoded(result.body), result.headers
         except TenureError as error:
-            response = error_response(error)
+            status, body, headers = error.status, _encoded(from_exception(error)), _extra(error)
         except Exception:
             log.exception(
-                "unexpected error in %s %s (request %s)",
-                request.method,
-                request.url.path,
-                request_id,
+                "unexpected error in %s %s (request %s)", request.method, request.path, request_id
             )
-            response = scim_response(
-                500, error_body(500, f"internal error; quote request id {request_id}")
+            detail = f"internal error; quote request id {request_id}"
+            status, body, headers = 500, _encoded(error_body(500, detail)), {}
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        raw.append((b"x-request-id", request_id.encode("latin-1")))
+        await answer(send, status, body, raw)
+
+    async def _run(self, request: Incoming, request_id: str) -> h.Result:
+        runtime = self.runtime
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > runtime.settings.max_body_bytes:
+            raise PayloadTooLarge(
+                f"the request body is larger than {runtime.settings.max_body_bytes} bytes"
             )
-        response.headers["X-Request-Id"] = request_id
-        return response
+        token = _bearer(request)
+        if token is None:
+            raise Unauthorized("a bearer token is required")
+        known, found = runtime.cached_scim_token(token)
+        if known and found is None:
+            raise Unauthorized("the bearer token is not valid")
+        if "\x00" in request.path or any("\x00" in v for v in request.params.values()):
+            raise InvalidInput(_NUL_DETAIL)
+        body = await _body(request, runtime) if self.needs_body else None
+        base = _base_url(request, runtime.settings.base_path)
+        handler = self.handler
 
-    return run
+        def work() -> h.Result:
+            # The token look-up (on a cache miss) and the use case run together.
+            credential = found if known else runtime.scim_token(token)
+            if credential is None:
+                raise Unauthorized("the bearer token is not valid")
+            token_id, org_id = credential
+            actor = Actor("scim_token", token_id)
+            return handler(h.Call(runtime, org_id, actor, request_id[:64], base), request, body)
+
+        return await runtime.run_scim(work)
 
 
-def _q(request: Request) -> Any:
-    return from_params(request.query_params)
+def _encoded(body: Any) -> bytes:
+    return orjson.dumps(body) if body is not None else b""
 
 
-def _public(runtime: Runtime, build: Callable[[str, Request], Any]) -> Endpoint:
+def _extra(error: TenureError) -> dict[str, str]:
+    """The headers an error carries besides its body."""
+    return {"WWW-Authenticate": 'Bearer realm="tenure"'} if error.status == 401 else {}
+
+
+def _q(request: Incoming) -> Any:
+    return from_params(request.params)
+
+
+def _public(runtime: Runtime, build: Callable[[str, Incoming], Any]) -> Endpoint:
     """Discovery endpoints: still authenticated (they describe one organisation's service)."""
 
-    def handler(call: h.Call, request: Request, _body: Any) -> h.Result:
+    def handler(call: h.Call, request: Incoming, _body: Any) -> h.Result:
         return h.Result(200, build(call.base_url, request))
 
-    return endpoint(runtime, handler)
+    return Endpoint(runtime, handler)
 
 
-def _listed(docs: list[dict[str, Any]], request: Request, path: str) -> Any:
+def _listed(docs: list[dict[str, Any]], request: Incoming, path: str) -> Any:
     """A discovery collection (a ListResponse), or one document of it by id."""
     wanted = request.path_params.get("id")
     if wanted is None:
@@ -203,19 +218,19 @@ def _listed(docs: list[dict[str, Any]], request: Request, path: str) -> Any:
     raise h.not_found(f"{path}/{wanted}")
 
 
-def _schemas(base: str, request: Request) -> Any:
+def _schemas(base: str, request: Incoming) -> Any:
     return _listed(discovery.schemas(base), request, "/Schemas")
 
 
-def _resource_types(base: str, request: Request) -> Any:
+def _resource_types(base: str, request: Incoming) -> Any:
     return _listed(discovery.resource_types(base), request, "/ResourceTypes")
 
 
 def _read_only(runtime: Runtime) -> Endpoint:
-    def handler(_call: h.Call, request: Request, _body: Any) -> h.Result:
-        raise MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+    def handler(_call: h.Call, request: Incoming, _body: Any) -> h.Result:
+        raise MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
 
-    return endpoint(runtime, handler)
+    return Endpoint(runtime, handler)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,34 +256,34 @@ GROUPS = Resource(
 def _resource_endpoints(runtime: Runtime, res: Resource) -> dict[tuple[str, bool], Endpoint]:
     """RFC 7644 §3.2: the collection and one resource by id, by method."""
 
-    def one(r: Request) -> str:
+    def one(r: Incoming) -> str:
         return str(r.path_params["id"])
 
-    def if_match(r: Request) -> str | None:
+    def if_match(r: Incoming) -> str | None:
         return r.headers.get("if-match")
 
     return {
-        ("GET", False): endpoint(runtime, lambda c, r, b: res.list(c, _q(r))),
-        ("POST", False): endpoint(
+        ("GET", False): Endpoint(runtime, lambda c, r, b: res.list(c, _q(r))),
+        ("POST", False): Endpoint(
             runtime, lambda c, r, b: res.create(c, b, _q(r)), needs_body=True
         ),
-        ("GET", True): endpoint(
+        ("GET", True): Endpoint(
             runtime, lambda c, r, b: res.get(c, one(r), _q(r), r.headers.get("if-none-match"))
         ),
-        ("PUT", True): endpoint(
+        ("PUT", True): Endpoint(
             runtime, lambda c, r, b: res.replace(c, one(r), b, if_match(r), _q(r)), needs_body=True
         ),
-        ("PATCH", True): endpoint(
+        ("PATCH", True): Endpoint(
             runtime, lambda c, r, b: res.patch(c, one(r), b, if_match(r), _q(r)), needs_body=True
         ),
-        ("DELETE", True): endpoint(runtime, lambda c, r, b: res.delete(c, one(r), if_match(r))),
+        ("DELETE", True): Endpoint(runtime, lambda c, r, b: res.delete(c, one(r), if_match(r))),
     }
 
 
 def _resource_routes(runtime: Runtime, path: str, res: Resource) -> list[BaseRoute]:
     """The routes of one resource type."""
     found = _resource_endpoints(runtime, res)
-    search = endpoint(runtime, lambda c, r, b: res.list(c, from_search_body(b)), needs_body=True)
+    search = Endpoint(runtime, lambda c, r, b: res.list(c, from_search_body(b)), needs_body=True)
     return [
         *(
             Route(f"{path}/{{id}}" if by_id else path, ep, methods=[method])
@@ -287,6 +302,8 @@ def direct_table(routes: Sequence[BaseRoute]) -> Direct:
             continue
         kind, slash, rest = route.path[1:].partition("/")
         if "/" in kind or (slash and rest != "{id}"):
+            continue
+        if not isinstance(route.endpoint, Endpoint):
             continue
         for method in (route.methods or set()) - {"HEAD"}:
             # The first route wins, as in Starlette's routing.
@@ -312,9 +329,8 @@ def direct(table: Direct, scope: Scope) -> tuple[Endpoint, str | None] | None:
 def routes(runtime: Runtime) -> list[BaseRoute]:
     """The SCIM routes."""
     s = runtime.settings
-    ep = endpoint
 
-    def spc(base: str, _r: Request) -> Any:
+    def spc(base: str, _r: Incoming) -> Any:
         return discovery.service_provider_config(
             base,
             max_operations=s.bulk_max_operations,
@@ -329,12 +345,14 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         *_resource_routes(runtime, "/Groups", GROUPS),
         Route(
             "/.search",
-            ep(runtime, lambda c, r, b: h.search_all(c, from_search_body(b)), needs_body=True),
+            Endpoint(
+                runtime, lambda c, r, b: h.search_all(c, from_search_body(b)), needs_body=True
+            ),
             methods=["POST"],
         ),
         Route(
             "/Bulk",
-            ep(runtime, lambda c, r, b: scim_bulk.run(c, b), needs_body=True),
+            Endpoint(runtime, lambda c, r, b: scim_bulk.run(c, b), needs_body=True),
             methods=["POST"],
         ),
         Route("/ServiceProviderConfig", _public(runtime, spc), methods=["GET"]),

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TypeVar
+from typing import Generic, TypeVar, overload
 
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -32,6 +32,7 @@ from tenure.domain.errors import Conflict, Unavailable
 from tenure.domain.organisation import Organisation
 
 T = TypeVar("T")
+R = TypeVar("R")
 log = logging.getLogger("tenure.db")
 
 # Constraint names whose violation means "another request got there first": retry, then the
@@ -131,19 +132,42 @@ def _saving() -> Iterator[None]:
         raise
 
 
-class SqlUnitOfWork(_Transaction):
-    """One transaction for one organisation; repositories are bound to it on entry."""
+class _Repository(Generic[R]):
+    """A repository of a unit of work, made on its first use there (a look-up uses one of
+    nine) and kept in the instance for the rest of it."""
 
-    users: UserRepository
-    groups: GroupRepository
-    rooms: RoomRepository
-    memberships: MembershipRepository
-    history: HistoryRepository
-    restores: RestoreRepository
-    audit: AuditRepository
-    drift: DriftRepository
-    platform: PlatformRepository
+    def __init__(self, make: Callable[[Connection, str, HeldWrites | None], R]) -> None:
+        self.make = make
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> _Repository[R]: ...
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type) -> R: ...
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type) -> R | _Repository[R]:
+        if uow is None:
+            return self
+        repository = uow.__dict__[self.name] = self.make(*uow._bound)
+        return repository
+
+
+class SqlUnitOfWork(_Transaction):
+    """One transaction for one organisation; its repositories are bound to it on entry."""
+
+    users = _Repository(UserRepository)
+    groups = _Repository(GroupRepository)
+    rooms = _Repository(RoomRepository)
+    memberships = _Repository(MembershipRepository)
+    history = _Repository(HistoryRepository)
+    restores = _Repository(RestoreRepository)
+    audit = _Repository(AuditRepository)
+    drift = _Repository(DriftRepository)
+    # Organisations and credentials: never held.
+    platform = _Repository(lambda conn, _org, _held: PlatformRepository(conn))
     _held: HeldWrites
+    _bound: tuple[Connection, str, HeldWrites | None]
 
     def __init__(
         self,
@@ -167,15 +191,9 @@ class SqlUnitOfWork(_Transaction):
         return self
 
     def _bind(self, conn: Connection, held: HeldWrites | None) -> None:
-        self.users = UserRepository(conn, self.org_id, held)
-        self.groups = GroupRepository(conn, self.org_id, held)
-        self.rooms = RoomRepository(conn, self.org_id, held)
-        self.memberships = MembershipRepository(conn, self.org_id, held)
-        self.history = HistoryRepository(conn, self.org_id, held)
-        self.restores = RestoreRepository(conn, self.org_id, held)
-        self.audit = AuditRepository(conn, self.org_id, held)
-        self.drift = DriftRepository(conn, self.org_id, held)
-        self.platform = PlatformRepository(conn)  # organisations and credentials: never held
+        self._bound = (conn, self.org_id, held)
+        for name in _REPOSITORIES:  # made again, on this connection, when first used
+            self.__dict__.pop(name, None)
 
     def commit(self) -> None:
         """Send the held writes (audit entries last), then COMMIT. When they are all the
@@ -198,6 +216,9 @@ class SqlUnitOfWork(_Transaction):
         if self._org is None:
             self._org = self.platform.org(self.org_id)
         return self._org
+
+
+_REPOSITORIES = tuple(n for n, v in vars(SqlUnitOfWork).items() if isinstance(v, _Repository))
 
 
 class PlatformUnitOfWork(_Transaction):
