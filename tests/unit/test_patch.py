@@ -1222,3 +1222,18 @@ def test_every_odd_path_and_value_pair_raises_only_input_errors() -> None:
                     _run_all_entry_points(operations)
                 except Exception as error:  # pragma: no cover - the failure report
                     pytest.fail(f"{type(error).__name__} escaped for {operations!r:.200}")
+
+
+def test_a_patch_never_changes_the_resource_it_starts_from() -> None:
+    from tenure.scim.patch import _copied
+
+    for stored in (
+        {"userName": "a", "emails": [{"value": "a@x", "primary": True}], "n": 1.5},
+        {"userName": "b", "urn:x:ext": {"big": 2**70, "list": [1, [2, {"c": None}]]}},
+    ):
+        copy = _copied(stored)
+        assert copy == stored
+        copy["userName"] = "changed"
+        next(v for v in copy.values() if isinstance(v, list | dict)).clear()
+        assert stored["userName"] in ("a", "b")
+        assert any(v for v in stored.values() if isinstance(v, list | dict))

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
+import orjson
 from scim2_models import Path
 from scim2_models.path import (
     AttrPath,
@@ -225,6 +226,16 @@ def _resolve(text: str, schema: ResourceSchema) -> _Resolved:
 # --- applying operations ---------------------------------------------------------------------
 
 
+def _copied(resource: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a resource (JSON data) through orjson, several times faster than
+    ``copy.deepcopy``; anything orjson cannot encode (an integer past 64 bits) is copied the
+    slow way."""
+    try:
+        return cast("dict[str, Any]", orjson.loads(orjson.dumps(resource)))
+    except orjson.JSONEncodeError:
+        return copy.deepcopy(resource)
+
+
 class _Patcher:
     """Applies operations to a deep copy of one resource.
 
@@ -235,7 +246,7 @@ class _Patcher:
     def __init__(
         self, resource: dict[str, Any], schema: ResourceSchema, plan_members: bool
     ) -> None:
-        self.res: dict[str, Any] = copy.deepcopy(resource)
+        self.res: dict[str, Any] = _copied(resource)
         self.schema = schema
         self.members: list[MemberChange] | None = [] if plan_members else None
 

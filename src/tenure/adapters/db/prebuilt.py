@@ -21,6 +21,7 @@ import select
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any, cast
 
@@ -90,6 +91,7 @@ class _Plan:
     lists: tuple[str, ...]  # the parameters of ``IN`` lists
     single: frozenset[str]  # those of them sent as one value, not an array
     rows_at_once: bool  # a plain ``INSERT … VALUES (…)``: many rows go as one statement
+    pick: Callable[[Mapping[str, Any]], Sequence[Any]]  # the values of ``order``, as a tuple
 
     @classmethod
     def compile(
@@ -130,16 +132,37 @@ class _Plan:
         rows_at_once = _ONE_ROW.match(raw) is not None and len(_PLACEHOLDER.findall(raw)) == len(
             order
         )
-        return cls(sql, raw, order, defaults, tuple(processors), row, lists, single, rows_at_once)
+        return cls(
+            sql,
+            raw,
+            order,
+            defaults,
+            tuple(processors),
+            row,
+            lists,
+            single,
+            rows_at_once,
+            _picker(order),
+        )
 
-    def params(self, given: Mapping[str, Any]) -> list[Any]:
+    def params(self, given: Mapping[str, Any]) -> Sequence[Any]:
         values = {**self.defaults, **given}
         for name in self.single:
             values[name] = values[name][0]
         for name, process in self.processors:
             if name in values:
                 values[name] = process(values[name])
-        return [values[name] for name in self.order]
+        return self.pick(values)
+
+
+def _picker(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    """The values of ``order``'s parameters, in that order, as a tuple (one C call)."""
+    if len(order) == 1:
+        name = order[0]
+        return lambda values: (values[name],)
+    if not order:
+        return lambda _values: ()
+    return cast("Callable[[Mapping[str, Any]], Sequence[Any]]", itemgetter(*order))
 
 
 def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
@@ -248,7 +271,7 @@ def execute_many(conn: Connection, prebuilt: Prebuilt, rows: Sequence[Mapping[st
             return
         for start in range(0, len(values), _ROWS_MAX):
             chunk = values[start : start + _ROWS_MAX]
-            cursor.execute(_rows_sql(plan.sql, len(chunk)), [v for row in chunk for v in row])
+            cursor.execute(_rows_sql(plan.sql, len(chunk)), list(chain.from_iterable(chunk)))
 
 
 @cache
@@ -292,7 +315,7 @@ def execute_together(
             execute_many(conn, prebuilt, rows)
         return
     sql = _with_sql(tuple((plan.sql, len(rows)) for plan, rows in plans))
-    values = [v for plan, rows in plans for row in rows for v in plan.params(row)]
+    values = list(chain.from_iterable(plan.params(row) for plan, rows in plans for row in rows))
     if autocommit:  # the statement is the whole transaction: it runs as a read does
         open_mode(conn, write=False)
     with _translated(conn, " / ".join(plan.text for plan, _ in plans), values) as cursor:
