@@ -178,8 +178,8 @@ def change_group(
             if added or removed:
                 if updated.version == group.version:
                     updated = replace(updated, updated_at=now, version=group.version + 1)
-                count = uow.groups.touch(updated, added - removed)
-                updated = replace(updated, member_count=count)
+                # ``updated`` is this request's copy by now (replaced here or above).
+                updated.member_count = uow.groups.touch(updated, added - removed)
         load = with_members or (members_up_to is not None and updated.member_count <= members_up_to)
         members = uow.groups.members([group.id])[group.id] if load else None
         uow.commit()
