@@ -37,13 +37,10 @@ def stored_resource(user: User) -> dict[str, Any]:
 def to_resource(view: UserView, base_url: str) -> dict[str, Any]:
     """The User as returned to clients (RFC 7643 §4.1), ``meta`` and ``groups`` included."""
     user = view.user
-    resource: dict[str, Any] = {
-        "schemas": user.profile.get("schemas") or [user_schema().core],
-        "id": user.id,
-    }
-    for key, value in user.profile.items():
-        if key != "schemas":
-            resource[key] = value
+    # The stored attributes after ``schemas`` and ``id`` (a key of the profile keeps its place).
+    resource: dict[str, Any] = {"schemas": None, "id": user.id, **user.profile}
+    if not resource["schemas"]:
+        resource["schemas"] = [user_schema().core]
     enterprise = resource.get(ENTERPRISE_SCHEMA)
     manager = enterprise.get("manager") if isinstance(enterprise, dict) else None
     if (
