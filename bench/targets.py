@@ -60,6 +60,21 @@ def lookup_rps(rows: list[Row], **where: str) -> Figure:
     return Figure(done / elapsed if elapsed else None, "no time")
 
 
+def ceiling(rows: list[Row], key: str) -> Figure:
+    """The ceiling's highest reading without errors (it is read before and after Tenure's
+    runs): a slow moment of the machine must not make Tenure's share look larger."""
+    readings = [
+        f
+        for r in rows
+        if r.key == key and r.server == CEIL["server"]
+        for f in [figure([r], key, "rps", **CEIL)]
+        if f.value is not None
+    ]
+    if not readings:
+        return figure(rows, key, "rps", **CEIL)  # says why there is none
+    return max(readings, key=lambda f: f.value or 0.0)
+
+
 def ratio(a: Figure, b: Figure) -> Figure:
     if a.value is None:
         return a
@@ -84,13 +99,13 @@ def targets(rows: list[Row]) -> tuple[list[str], list[Verdict]]:
                 "creates",
                 figure(rows, "create", "rps", **me),
                 figure(rows, "create", "rps", **REF),
-                figure(rows, "ceiling.post", "rps", **CEIL),
+                ceiling(rows, "ceiling.post"),
             ),
             (
                 "look-ups",
                 lookup_rps(rows, **me),
                 lookup_rps(rows, **REF),
-                figure(rows, "ceiling.get", "rps", **CEIL),
+                ceiling(rows, "ceiling.get"),
             ),
         ):
             if _row(rows, "create" if label == "creates" else "lookup.userName", **me) is None:

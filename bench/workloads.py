@@ -23,12 +23,13 @@ from bench.target import Target
 from bench.wrk import ONE_RESULT
 
 
-def ceiling(t: Target, count: int) -> None:
-    """Workload 0: the trivial endpoint, GET and POST (with a user-sized body), through wrk."""
-    t.replay("ceiling.get", "ceiling GET /ping", "-", lambda i: Req("GET", "/ping"), count)
+def ceiling(t: Target, count: int, when: str = "") -> None:
+    """Workload 0: the trivial endpoint, GET and POST (with a user-sized body), through wrk.
+    ``when`` tells a second reading apart in the table."""
+    t.replay("ceiling.get", f"ceiling GET /ping{when}", "-", lambda i: Req("GET", "/ping"), count)
     t.replay(
         "ceiling.post",
-        "ceiling POST /ping",
+        f"ceiling POST /ping{when}",
         "user-sized body",
         lambda i: Req("POST", "/ping", user_payload("ceil", i)),
         count,
