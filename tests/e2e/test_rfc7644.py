@@ -496,6 +496,11 @@ def test_discovery_documents_describe_what_the_server_does(scim: httpx.Client) -
     assert types["User"]["endpoint"] == "/Users" and types["Group"]["endpoint"] == "/Groups"
     assert {types["User"]["schema"], types["Group"]["schema"]} <= schemas
     assert_scim_error(scim.put("/ServiceProviderConfig", json={}), 405)
+    # One document by its id (RFC 7644 §4): a schema by its URN, a resource type by name.
+    user_schema = scim.get(f"/Schemas/{types['User']['schema']}")
+    assert user_schema.status_code == 200
+    assert user_schema.json()["id"] == types["User"]["schema"]
+    assert scim.get("/ResourceTypes/Group").json()["endpoint"] == "/Groups"
 
 
 def test_paths_and_methods_scim_does_not_serve_answer_as_scim_errors(scim: httpx.Client) -> None:
