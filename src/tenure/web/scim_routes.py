@@ -29,17 +29,17 @@ from tenure.scim.query import ListQuery, from_params, from_search_body
 from tenure.web import scim_bulk
 from tenure.web import scim_handlers as h
 from tenure.web.runtime import Runtime
-from tenure.web.scim_http import Incoming, answer, incoming
+from tenure.web.scim_http import SCIM_JSON, Incoming, answer, incoming
 
 log = logging.getLogger("tenure.scim")
-SCIM_JSON = "application/scim+json"
 Handler = Callable[[h.Call, Incoming, Any], h.Result]
 # (method, resource type, whether the path names one resource) -> its endpoint
 Direct = dict[tuple[str, str, bool], "Endpoint"]
 
 
 def scim_response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
-    return Response(_encoded(body), status_code=status, headers=headers, media_type=SCIM_JSON)
+    media_type = SCIM_JSON.decode()
+    return Response(_encoded(body), status_code=status, headers=headers, media_type=media_type)
 
 
 def error_response(error: TenureError) -> Response:

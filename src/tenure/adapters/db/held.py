@@ -43,8 +43,7 @@ class HeldWrites:
     ) -> None:
         if not rows:
             return
-        table = getattr(stmt.stmt, "table", None)
-        inserts = bool(getattr(stmt.stmt, "is_insert", False))
+        table, inserts = stmt.table, stmt.inserts
         if any(
             held is table and not (inserts and held_inserts) for held, held_inserts in self._tables
         ):

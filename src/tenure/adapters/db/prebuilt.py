@@ -48,11 +48,15 @@ _TOGETHER_MAX = 8  # inserts sent as one statement (data-modifying WITH clauses)
 class Prebuilt:
     """A statement built once per process (module level), run by :func:`execute`."""
 
-    __slots__ = ("_plans", "stmt")
+    __slots__ = ("_plans", "inserts", "stmt", "table")
 
     def __init__(self, stmt: Executable) -> None:
         self.stmt = stmt
         self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan | None] = {}
+        # What a write statement changes (``HeldWrites`` orders writes by it): its table, and
+        # whether it only inserts; None and False for a read.
+        self.table: Any = getattr(stmt, "table", None)
+        self.inserts = bool(getattr(stmt, "is_insert", False))
 
     def plan(
         self, conn: Connection, params: Mapping[str, Any], *, many: bool = False

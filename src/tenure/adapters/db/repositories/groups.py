@@ -8,7 +8,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -51,8 +51,8 @@ class GroupRepository(TenantRepository):
         values = row._mapping
         room = None
         if values["r_id"] is not None:
-            room = to_room(SimpleNamespace(**{c.name: values[f"r_{c.name}"] for c in rooms.c}))  # type: ignore[arg-type]
-        org = to_org(SimpleNamespace(**{c.name: values[f"o_{c.name}"] for c in organisations.c}))  # type: ignore[arg-type]
+            room = to_room(SimpleNamespace(**{n: values[k] for n, k in _labels(rooms, "r_")}))  # type: ignore[arg-type]
+        org = to_org(SimpleNamespace(**{n: values[k] for n, k in _labels(organisations, "o_")}))  # type: ignore[arg-type]
         return to_group(row), room, org
 
     def name_taken(self, display_name: str, exclude_id: str | None) -> bool:
@@ -316,9 +316,15 @@ def _chunks(ids: Sequence[str], size: int = 1000) -> list[list[str]]:
 
 
 @cache
+def _labels(table: Table, prefix: str) -> tuple[tuple[str, str], ...]:
+    """(column, label) of each of ``table``'s columns as :func:`_for_change` reads them."""
+    return tuple((c.name, prefix + c.name) for c in table.c)
+
+
+@cache
 def _for_change(dialect: str) -> Prebuilt:
-    room_cols = [c.label(f"r_{c.name}") for c in rooms.c]
-    org_cols = [c.label(f"o_{c.name}") for c in organisations.c]
+    room_cols = [rooms.c[name].label(label) for name, label in _labels(rooms, "r_")]
+    org_cols = [organisations.c[name].label(label) for name, label in _labels(organisations, "o_")]
     stmt = (
         select(groups, *room_cols, *org_cols)
         .select_from(
