@@ -1,10 +1,11 @@
 """A SCIM request and its answer as the ASGI server passes them, without Starlette's objects.
 
-IdPs send a steady stream of small requests, and Starlette's request and response objects were
-a fifth of the Python each one ran (docs/performance.md): headers looked up by scanning and
-decoding the raw list on every read, the query parsed into a multi-dict, an answer's headers
-built and then searched again to add one. Here the headers and the query are read once into
-plain dicts, and the answer goes out as the two ASGI messages it is.
+IdPs send a steady stream of small requests, and Starlette's request and response objects, with
+the standard library's query parsing, ran a fifth of the Python bytecodes of a look-up
+(docs/performance.md): headers found by scanning and decoding the raw list at every read, the
+query parsed into a multi-dict, an answer's headers built and then searched again to add one.
+Here the headers and the query are read once into plain dicts, and the answer goes out as the
+two ASGI messages it is.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Incoming:
     """What SCIM reads of a request."""
 
     method: str
-    path: str  # as the client sent it, below any root path
+    path: str  # the whole path, as the client sent it (a root path included)
     headers: dict[str, str]  # names lower-cased (ASGI), the first value of each
     params: dict[str, str]  # the query: names lower-cased, the last value of each
     path_params: dict[str, Any]
