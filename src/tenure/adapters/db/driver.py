@@ -20,11 +20,14 @@ work runs its statements one after another, so no two ever share it at once.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from psycopg import pq
 from psycopg.abc import PQGen
+
+_Cursor = TypeVar("_Cursor", psycopg.RawCursor[Any], psycopg.AsyncRawCursor[Any])
 
 
 class _KeepsPrepared(psycopg.BaseConnection[Any]):
@@ -38,28 +41,31 @@ class _KeepsPrepared(psycopg.BaseConnection[Any]):
         return None
 
 
-class Connection(_KeepsPrepared, psycopg.Connection[Any]):
+class _KeepsCursor(Generic[_Cursor]):
+    """Keeps the raw cursor of a connection's prebuilt statements (see the module's text)."""
+
+    _cursor_class: Callable[[Any], _Cursor]
+    _raw: _Cursor | None = None
+
+    def raw_cursor(self) -> _Cursor:
+        """The cursor for prebuilt statements, made at first use (again after a close)."""
+        if self._raw is None or self._raw.closed:
+            self._raw = self._cursor_class(self)
+        return self._raw
+
+
+class Connection(_KeepsCursor[psycopg.RawCursor[Any]], _KeepsPrepared, psycopg.Connection[Any]):
     """A synchronous connection (the admin API, the console, the command line)."""
 
-    _raw: psycopg.RawCursor[Any] | None = None
-
-    def raw_cursor(self) -> psycopg.RawCursor[Any]:
-        """The cursor for prebuilt statements, made at first use (again after a close)."""
-        if self._raw is None or self._raw.closed:
-            self._raw = psycopg.RawCursor(self)
-        return self._raw
+    _cursor_class = psycopg.RawCursor
 
 
-class AsyncConnection(_KeepsPrepared, psycopg.AsyncConnection[Any]):
+class AsyncConnection(
+    _KeepsCursor[psycopg.AsyncRawCursor[Any]], _KeepsPrepared, psycopg.AsyncConnection[Any]
+):
     """A connection whose waits go through the event loop (SCIM)."""
 
-    _raw: psycopg.AsyncRawCursor[Any] | None = None
-
-    def raw_cursor(self) -> psycopg.AsyncRawCursor[Any]:
-        """The cursor for prebuilt statements, made at first use (again after a close)."""
-        if self._raw is None or self._raw.closed:
-            self._raw = psycopg.AsyncRawCursor(self)
-        return self._raw
+    _cursor_class = psycopg.AsyncRawCursor
 
     def set_autocommit_idle(self, value: bool) -> bool:
         """Set autocommit at once, without psycopg's trip through the event loop, when the
