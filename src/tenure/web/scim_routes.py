@@ -81,12 +81,16 @@ def _bearer(request: Incoming) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _too_large(runtime: Runtime) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the request body is larger than {runtime.settings.max_body_bytes} bytes"
+    )
+
+
 async def _body(request: Incoming, runtime: Runtime) -> Any:
     raw = await request.body(runtime.settings.max_body_bytes)
     if raw is None:
-        raise PayloadTooLarge(
-            f"the request body is larger than {runtime.settings.max_body_bytes} bytes"
-        )
+        raise _too_large(runtime)
     if not raw:
         return None
     try:
@@ -152,9 +156,7 @@ class Endpoint:
         runtime = self.runtime
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > runtime.settings.max_body_bytes:
-            raise PayloadTooLarge(
-                f"the request body is larger than {runtime.settings.max_body_bytes} bytes"
-            )
+            raise _too_large(runtime)  # said before it is read, whatever else is wrong
         token = _bearer(request)
         if token is None:
             raise Unauthorized("a bearer token is required")
