@@ -208,7 +208,8 @@ def test_one_patch_that_removes_and_adds_the_same_person_keeps_one_true_timeline
 def test_a_person_with_several_past_memberships_gets_the_latest_back_and_no_new_one(
     client: TestClient, tenant: Tenant
 ) -> None:
-    """The re-add reads every membership the person has in the room, however many."""
+    """The re-add reads only the active and the latest ended membership, however many the
+    person has had, and its audit entry counts them all."""
     b = board(client, tenant)
     b.settings(readd_policy="fresh")
     cy = b.user("cy")
@@ -226,3 +227,16 @@ def test_a_person_with_several_past_memberships_gets_the_latest_back_and_no_new_
     back = b.active(cy)
     assert back is not None and back["id"] == older[-1]["id"]
     assert [p["start_reason"] for p in back["periods"]] == ["group_add", "reinstated"]
+    b.settings(readd_policy="fresh")
+    b.remove(cy)
+    b.add(cy)  # a fourth membership
+    audit = client.get(
+        f"{API}/audit", params={"action": "scim:membership:activate"}, headers=tenant.admin
+    ).json()["items"]
+    assert sorted(e["detail"]["previous"] for e in audit if e["detail"]["user_id"] == cy) == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    assert len(b.memberships(cy)) == 4 and b.active(cy)["id"] not in {m["id"] for m in after}  # type: ignore[index]

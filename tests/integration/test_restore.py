@@ -88,6 +88,27 @@ def test_restore_brings_history_back_and_scim_keeps_working(
     assert next(m for m in b.memberships(gil) if m["id"] == old["id"])["status"] == "inactive"
 
 
+def test_a_readd_after_a_restore_brings_back_the_membership_that_ended_last(
+    client: TestClient, tenant: Tenant, support_key: str
+) -> None:
+    """The restored membership is the older one; once the IdP removes it, it is the one
+    that ended last, and a re-add under ``reinstate`` brings it back, not the newer one."""
+    b, gil, old, new = _readded_fresh(client, tenant)
+    headers, org = _support(tenant, support_key)
+    restored = client.post(
+        f"{API}/restores", params=org, headers=headers, json={"room_id": b.room_id, "user_id": gil}
+    )
+    assert restored.status_code in (200, 201), restored.text
+    b.remove(gil)
+    b.settings(readd_policy="reinstate")
+
+    b.add(gil)
+
+    back = b.active(gil)
+    assert back is not None and back["id"] == old["id"]
+    assert {m["id"] for m in b.memberships(gil)} == {old["id"], new["id"]}
+
+
 def test_undo_reverses_exactly_and_refuses_once_things_changed(
     client: TestClient, tenant: Tenant, support_key: str
 ) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tenure.domain.audit import Actor, AuditEntry
-from tenure.domain.membership import Membership
+from tenure.domain.membership import Membership, Standing
 from tenure.domain.organisation import Organisation
 
 
@@ -16,15 +16,11 @@ class FakeMemberships:
     rows: dict[str, Membership] = field(default_factory=dict)
     saved: list[str] = field(default_factory=list)
 
-    def in_room(
-        self, room_id: str, user_ids: Iterable[str], *, lock: bool = False
-    ) -> dict[str, list[Membership]]:
-        ids = set(user_ids)
-        found: dict[str, list[Membership]] = {u: [] for u in ids}
-        for m in self.rows.values():
-            if m.room_id == room_id and m.user_id in ids:
-                found[m.user_id].append(m)
-        return found
+    def standing(self, room_id: str, user_ids: Iterable[str]) -> dict[str, Standing]:
+        return {
+            u: Standing.of(m for m in self.rows.values() if (m.room_id, m.user_id) == (room_id, u))
+            for u in set(user_ids)
+        }
 
     def of_users(self, user_ids: Iterable[str], *, status: str | None = None) -> list[Membership]:
         ids = set(user_ids)

@@ -13,6 +13,7 @@ from tenure.domain.membership import (
     Role,
     RoomPolicy,
     Source,
+    Standing,
     StartReason,
     Status,
     new_membership,
@@ -66,33 +67,50 @@ def test_reactivation_opens_a_new_period_on_the_same_membership() -> None:
 def test_reinstate_policy_brings_back_a_recent_idp_removal() -> None:
     policy = RoomPolicy(ReaddPolicy.REINSTATE, 90)
     recent = _member(ended_days_ago=10)
-    assert policy.to_reinstate([recent], NOW) is recent
+    assert policy.to_reinstate(Standing.of([recent]), NOW) is recent
 
 
 def test_reinstate_policy_gives_a_fresh_membership_after_the_window() -> None:
     policy = RoomPolicy(ReaddPolicy.REINSTATE, 90)
-    assert policy.to_reinstate([_member(ended_days_ago=91)], NOW) is None
+    assert policy.to_reinstate(Standing.of([_member(ended_days_ago=91)]), NOW) is None
 
 
 def test_reinstate_picks_the_most_recent_membership() -> None:
     policy = RoomPolicy(ReaddPolicy.REINSTATE, 90)
     older, newer = _member(ended_days_ago=40, id="old"), _member(ended_days_ago=5, id="new")
-    assert policy.to_reinstate([older, newer], NOW) is newer
+    assert policy.to_reinstate(Standing.of([older, newer]), NOW) is newer
+
+
+def test_a_standing_keeps_the_active_and_the_latest_ended_and_counts_them_all() -> None:
+    first, tie = _member(ended_days_ago=5, id="a"), _member(ended_days_ago=5, id="b")
+    every = [_member(ended_days_ago=9, id="old"), first, tie, _member(id="now")]
+    standing = Standing.of(every)
+    assert [m.id for m in standing.memberships] == ["a", "now"] and standing.total == 4
+    assert standing.active is every[-1] and standing.ended is first
+    assert Standing.of([]).active is None and Standing.of([]).ended is None
 
 
 def test_a_membership_ended_by_support_is_never_silently_reinstated() -> None:
     policy = RoomPolicy(ReaddPolicy.REINSTATE, 90)
-    assert policy.to_reinstate([_member(ended_days_ago=1, reason=EndReason.MANUAL)], NOW) is None
+    assert (
+        policy.to_reinstate(Standing.of([_member(ended_days_ago=1, reason=EndReason.MANUAL)]), NOW)
+        is None
+    )
     assert (
         policy.to_reinstate(
-            [_member(ended_days_ago=1, reason=EndReason.SUPERSEDED_BY_RESTORE)], NOW
+            Standing.of([_member(ended_days_ago=1, reason=EndReason.SUPERSEDED_BY_RESTORE)]), NOW
         )
         is None
     )
 
 
 def test_fresh_policy_never_reinstates() -> None:
-    assert RoomPolicy(ReaddPolicy.FRESH, 90).to_reinstate([_member(ended_days_ago=1)], NOW) is None
+    assert (
+        RoomPolicy(ReaddPolicy.FRESH, 90).to_reinstate(
+            Standing.of([_member(ended_days_ago=1)]), NOW
+        )
+        is None
+    )
 
 
 def test_room_override_wins_and_null_inherits_the_organisation() -> None:

@@ -198,6 +198,39 @@ class Membership:
         )
 
 
+@dataclass(slots=True)
+class Standing:
+    """As much of one person's memberships in one room as a join or a removal needs.
+
+    ``memberships`` holds their active membership and the one most recently ended (each if
+    any); ``total`` counts every membership they have had in the room. An assignment that
+    flaps under the ``fresh`` policy leaves a membership per cycle: a change reads two of
+    them, whatever the number.
+    """
+
+    memberships: list[Membership] = field(default_factory=list)
+    total: int = 0
+
+    @classmethod
+    def of(cls, every: Iterable[Membership]) -> Standing:
+        """The standing among all of a person's memberships in one room: the latest ended
+        is the one with the latest ``last_ended_at``, the first in ``every`` on a tie (the
+        repository reads it in SQL by the same rule)."""
+        every = list(every)
+        ended = [m for m in every if not m.is_active and m.last_ended_at is not None]
+        latest = max(ended, key=lambda m: as_utc(m.last_ended_at), default=None)  # type: ignore[arg-type]
+        return cls([m for m in every if m.is_active or m is latest], len(every))
+
+    @property
+    def active(self) -> Membership | None:
+        return next((m for m in self.memberships if m.is_active), None)
+
+    @property
+    def ended(self) -> Membership | None:
+        """The most recently ended membership."""
+        return next((m for m in self.memberships if not m.is_active), None)
+
+
 def new_membership(
     *,
     id: str,
@@ -234,7 +267,7 @@ class RoomPolicy:
     readd_policy: ReaddPolicy
     reinstate_window_days: int
 
-    def to_reinstate(self, previous: Iterable[Membership], now: datetime) -> Membership | None:
+    def to_reinstate(self, previous: Standing, now: datetime) -> Membership | None:
         """The inactive membership a re-added person gets back, or None for a fresh one.
 
         Under ``reinstate`` it is the most recent membership, if the IdP ended it within the
@@ -242,11 +275,7 @@ class RoomPolicy:
         """
         if self.readd_policy is ReaddPolicy.FRESH:
             return None
-        latest = max(
-            (m for m in previous if not m.is_active and m.last_ended_at is not None),
-            key=lambda m: as_utc(m.last_ended_at),  # type: ignore[arg-type]
-            default=None,
-        )
+        latest = previous.ended
         cutoff = now - timedelta(days=self.reinstate_window_days)
         if latest is not None and latest.ended_by_idp_since(cutoff):
             return latest

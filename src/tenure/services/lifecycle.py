@@ -18,6 +18,7 @@ from tenure.domain.membership import (
     EndReason,
     Membership,
     Source,
+    Standing,
     StartReason,
     Status,
     new_membership,
@@ -52,26 +53,26 @@ def join_room(
     user_ids: Sequence[str],
     at: datetime,
     org: Organisation | None = None,
-    existing: Mapping[str, list[Membership]] | None = None,
+    existing: Mapping[str, Standing] | None = None,
 ) -> None:
     """Give each person an active membership in ``room``, by the room's re-add policy.
 
-    ``existing``: their memberships in the room, already read and locked with the change
-    that brought them in (a group's member add); read here otherwise.
+    ``existing``: their standing in the room, already read and locked with the change that
+    brought them in (a group's member add); read here otherwise.
     """
     if not user_ids:
         return
     policy = room.policy(org or organisation(uow))
     if existing is None:
-        existing = uow.memberships.in_room(room.id, user_ids, lock=True)
+        existing = uow.memberships.standing(room.id, user_ids)
     actor = str(uow.actor)
     created: list[Membership] = []
     reinstated: list[Membership] = []
     audit: list[AuditEntry] = []
     adopted: list[Membership] = []
     for user_id in user_ids:
-        previous = existing.get(user_id, [])
-        current = next((m for m in previous if m.is_active), None)
+        previous = existing.get(user_id) or Standing()
+        current = previous.active
         if current is not None:
             # Already a member: a no-op, except that a membership added by hand is now the
             # group's to manage (the IdP can remove it from here on).
@@ -112,7 +113,7 @@ def join_room(
                     m,
                     at,
                     policy=policy.readd_policy.value,
-                    previous=len(previous),
+                    previous=previous.total,
                 )
             )
     uow.memberships.add_many(created, uow.request_id)
@@ -128,7 +129,7 @@ def leave_room(
     user_ids: Sequence[str],
     reason: EndReason,
     at: datetime,
-    existing: Mapping[str, list[Membership]] | None = None,
+    existing: Mapping[str, Standing] | None = None,
 ) -> None:
     """Deactivate the active memberships of these people in ``room``; nothing is deleted.
 
@@ -137,8 +138,8 @@ def leave_room(
     if not user_ids:
         return
     if existing is None:
-        existing = uow.memberships.in_room(room.id, user_ids, lock=True)
-    ended = [m for ms in existing.values() for m in ms if m.is_active]
+        existing = uow.memberships.standing(room.id, user_ids)
+    ended = [m for held in existing.values() if (m := held.active) is not None]
     _end(uow, ended, reason, at)
 
 

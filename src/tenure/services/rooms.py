@@ -256,8 +256,7 @@ def add_manual_membership(
         user = uow.users.get(user_id)
         if user is None:
             raise NotFound(f"user {user_id} not found")
-        existing = uow.memberships.in_room(room.id, [user.id], lock=True)[user.id]
-        if any(m.is_active for m in existing):
+        if uow.memberships.standing(room.id, [user.id])[user.id].active is not None:
             raise Conflict("this person already has an active membership in the room")
         m = new_membership(
             id=new_id(),

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, or_, select, update
 
 from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TENANT, TenantRepository, tenant
@@ -19,7 +19,7 @@ from tenure.adapters.db.tables import (
     notes,
     tasks,
 )
-from tenure.domain.membership import Membership, Period
+from tenure.domain.membership import Membership, Period, Standing, Status
 
 
 class MembershipRepository(TenantRepository):
@@ -56,6 +56,23 @@ class MembershipRepository(TenantRepository):
         stmt = _in_room(self.conn.dialect.name if lock else "")
         for row in self.run(stmt, room_id=room_id, user_ids=ids):
             found[row.user_id].append(to_membership(row))
+        return found
+
+    def standing(self, room_id: str, user_ids: Iterable[str]) -> dict[str, Standing]:
+        """What a join or a removal needs of the people's memberships in one room (see
+        :class:`Standing`), locked on PostgreSQL in the order ``in_room`` locks.
+
+        Only the active and the latest ended membership are read and locked, however many a
+        person has had. A restore that brings back an older one concurrently is caught by the
+        one-active index, and the change is run again (``uow.retry_races``).
+        """
+        ids = list(set(user_ids))
+        found = {u: Standing() for u in ids}
+        if ids:
+            for row in self.run(_standing(self.conn.dialect.name), room_id=room_id, user_ids=ids):
+                held = found[row.user_id]
+                held.memberships.append(to_membership(row))
+                held.total = row.total
         return found
 
     def of_users(self, user_ids: Iterable[str], *, status: str | None = None) -> list[Membership]:
@@ -314,6 +331,59 @@ def _in_room(lock_for: str) -> Prebuilt:
     if lock_for == "postgresql":
         return Prebuilt(stmt.order_by(memberships.c.id).with_for_update())
     return Prebuilt(stmt.order_by(memberships.c.id) if lock_for else stmt)
+
+
+def standing_rows(people: ColumnElement[bool]) -> Select[Any]:
+    """The rows of :class:`Standing` for the people ``people`` picks (a condition on
+    ``memberships.c.user_id``) in the room ``room_id``, each with the person's ``total``,
+    in id order. The latest ended membership is the one :meth:`RoomPolicy.to_reinstate`
+    would pick among all: the latest ``last_ended_at``, the lowest id on a tie."""
+    m = memberships
+    ended = (
+        select(
+            m.c.id,
+            func.row_number()
+            .over(partition_by=m.c.user_id, order_by=(m.c.last_ended_at.desc(), m.c.id))
+            .label("rank"),
+        )
+        .where(
+            tenant(m),
+            m.c.room_id == bindparam("room_id"),
+            people,
+            m.c.status != Status.ACTIVE.value,
+            m.c.last_ended_at.is_not(None),
+        )
+        .subquery("ended")
+    )
+    every = m.alias("every")
+    total = (
+        select(func.count())
+        .where(
+            every.c.org_id == m.c.org_id,
+            every.c.room_id == m.c.room_id,
+            every.c.user_id == m.c.user_id,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(m, total.label("total"))
+        .where(
+            tenant(m),
+            m.c.room_id == bindparam("room_id"),
+            people,
+            or_(
+                m.c.status == Status.ACTIVE.value,
+                m.c.id.in_(select(ended.c.id).where(ended.c.rank == 1)),
+            ),
+        )
+        .order_by(m.c.id)
+    )
+
+
+@cache
+def _standing(dialect: str) -> Prebuilt:
+    stmt = standing_rows(memberships.c.user_id.in_(bindparam("user_ids", expanding=True)))
+    return Prebuilt(stmt.with_for_update(of=memberships) if dialect == "postgresql" else stmt)
 
 
 _OPEN_PERIOD = Prebuilt(insert(membership_periods).inline())  # period ids are not read back
