@@ -9,19 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from starlette.testclient import TestClient
 
 from tenure.adapters.db.engine import make_engine
-from tenure.adapters.db.tables import audit_log, user_emails, users
+from tenure.adapters.db.prebuilt import Prebuilt
+from tenure.adapters.db.tables import audit_log, group_members, user_emails, users
 from tenure.adapters.db.uow import SqlUnitOfWork
 from tenure.domain.audit import CLI
 from tenure.domain.errors import Uniqueness
 from tenure.services.users import UserData, create_user
 from tests.conftest import Tenant
-from tests.integration.scim_helpers import user_body
+from tests.integration.scim_helpers import group_body, user_body
+
+_ADD_MEMBER = Prebuilt(insert(group_members))
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
 
 
 @pytest.fixture()
@@ -77,6 +82,31 @@ def test_a_statement_after_a_held_insert_sees_the_row(engine: Engine, tenant: Te
         assert total == 1 and found[0][0].id == "u-held"
         # Never committed: leaving the unit of work rolls the sent rows back.
     assert _stored(engine, tenant, "hopper") == (0, 0, 0)
+
+
+def test_a_read_sends_the_held_writes_first_only_when_it_could_see_them(
+    client: TestClient, engine: Engine, tenant: Tenant
+) -> None:
+    """A read of a table nothing held writes to leaves them for the commit (a small group's
+    member change reads its member list, then sends its writes and audit together); a read
+    of a table they write sees them."""
+    grace = create_user(SqlUnitOfWork(engine, tenant.org_id, CLI), _data("grace")).user
+    made = client.post("/scim/v2/Groups", json=group_body("Held"), headers=tenant.scim)
+    group_id = made.json()["id"]
+    with SqlUnitOfWork(engine, tenant.org_id, CLI) as uow:
+        uow.users.add(replace(grace, id="u-later", user_name="later"))
+        assert uow.groups.members([group_id]) == {group_id: []}
+        assert uow._held  # still held: the read was of group members only
+        uow.groups.hold(
+            _ADD_MEMBER,
+            [{"group_id": group_id, "user_id": grace.id, "org_id": tenant.org_id, "added_at": NOW}],
+        )
+        assert uow.groups.members([group_id]) == {group_id: [grace.id]}  # sent first
+        assert not uow._held
+        uow.users.add(replace(grace, id="u-kept", user_name="kept"))
+        uow.groups.members([group_id])
+        uow.commit()
+    assert _stored(engine, tenant, "later")[0] == 1 and _stored(engine, tenant, "kept")[0] == 1
 
 
 def test_a_taken_username_fails_at_commit_and_writes_nothing(

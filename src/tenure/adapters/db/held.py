@@ -51,6 +51,10 @@ class HeldWrites:
         self._tables.append((table, inserts))
         self._writes.append((stmt, rows, explain))
 
+    def touches(self, tables: frozenset[Any]) -> bool:
+        """Whether a held write changes one of ``tables``."""
+        return any(table in tables for table, _ in self._tables)
+
     def alone(self) -> bool:
         """Whether the held writes would be all the transaction does: nothing ran before them
         (PostgreSQL only). They can then be sent as a statement that commits by itself."""

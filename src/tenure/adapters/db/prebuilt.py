@@ -27,10 +27,12 @@ from typing import Any, cast
 
 from psycopg import AsyncRawCursor, RawCursor
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Connection, Executable
+from sqlalchemy import Connection, Executable, Select, Table
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.visitors import iterate
 from sqlalchemy.util import await_
 
 from tenure.adapters.db import driver as db_driver
@@ -48,7 +50,7 @@ _TOGETHER_MAX = 8  # inserts sent as one statement (data-modifying WITH clauses)
 class Prebuilt:
     """A statement built once per process (module level), run by :func:`execute`."""
 
-    __slots__ = ("_plans", "inserts", "stmt", "table")
+    __slots__ = ("_plans", "inserts", "reads", "stmt", "table")
 
     def __init__(self, stmt: Executable) -> None:
         self.stmt = stmt
@@ -57,6 +59,7 @@ class Prebuilt:
         # whether it only inserts; None and False for a read.
         self.table: Any = getattr(stmt, "table", None)
         self.inserts = bool(getattr(stmt, "is_insert", False))
+        self.reads = plain_read(stmt)
 
     def plan(
         self, conn: Connection, params: Mapping[str, Any], *, many: bool = False
@@ -79,6 +82,21 @@ class Prebuilt:
         except KeyError:
             plan = self._plans[names, single] = _Plan.compile(self.stmt, conn, names, single)
             return plan
+
+
+def plain_read(stmt: Executable) -> frozenset[Any] | None:
+    """The tables a plain read reads: a SELECT that writes nothing and locks nothing, in any
+    of its parts. Writes held back on other tables cannot change what it sees, so they need
+    not go before it (``TenantRepository.run``). None for any other statement."""
+    if not isinstance(stmt, Select):
+        return None
+    tables = set()
+    for part in iterate(stmt):
+        if isinstance(part, UpdateBase) or getattr(part, "_for_update_arg", None) is not None:
+            return None
+        if isinstance(part, Table):
+            tables.add(part)
+    return frozenset(tables)
 
 
 _NONE: frozenset[str] = frozenset()

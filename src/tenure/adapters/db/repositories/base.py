@@ -131,8 +131,17 @@ class TenantRepository:
         """
         params = {**values, TENANT: self.org_id}
         if isinstance(stmt, Prebuilt):
-            return execute(self.conn, stmt, params)
+            return execute(self._reading(stmt.reads), stmt, params)
         return self.conn.execute(stmt, params)
+
+    def _reading(self, tables: frozenset[Any] | None) -> Connection:
+        """The connection for a plain read of ``tables`` (``Prebuilt.reads``; None: any other
+        statement): the held writes go first only if the read could see them. A small
+        group's member change then reads its member list and sends its writes and audit
+        entries together at the commit, a round trip fewer."""
+        if self._held and (tables is None or self._held.touches(tables)):
+            self._held.send()
+        return self._conn
 
     def run_many(self, stmt: Prebuilt, rows: Sequence[dict[str, Any]]) -> None:
         """Write with a prebuilt statement that returns nothing, once per row of parameters
