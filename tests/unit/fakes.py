@@ -22,6 +22,14 @@ class FakeMemberships:
             for u in set(user_ids)
         }
 
+    def active_in(self, room_id: str, user_ids: Iterable[str]) -> dict[str, Membership]:
+        ids = set(user_ids)
+        return {
+            m.user_id: m
+            for m in self.rows.values()
+            if m.room_id == room_id and m.user_id in ids and m.is_active
+        }
+
     def of_users(self, user_ids: Iterable[str], *, status: str | None = None) -> list[Membership]:
         ids = set(user_ids)
         return [

@@ -200,7 +200,8 @@ class Membership:
 
 @dataclass(slots=True)
 class Standing:
-    """As much of one person's memberships in one room as a join or a removal needs.
+    """As much of one person's memberships in one room as a re-add needs (a removal needs
+    only the active one).
 
     ``memberships`` holds their active membership and the one most recently ended (each if
     any); ``total`` counts every membership they have had in the room. An assignment that

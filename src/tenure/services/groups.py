@@ -237,11 +237,11 @@ def _apply(
             to_remove = [u for u in uow.groups.member_ids(group.id) if u not in keep]
         else:
             to_remove = wanted if delta.kind == "remove" else []
-        removed, known = (
+        removed, active = (
             uow.groups.remove_members(group.id, to_remove, room.id) if to_remove else ([], None)
         )
         if removed:
-            lifecycle.leave_room(uow, room, removed, EndReason.GROUP_REMOVAL, at, known)
+            lifecycle.leave_room(uow, room, removed, EndReason.GROUP_REMOVAL, at, active)
             removed_total.extend(removed)
         if delta.kind == "remove" or not wanted:
             continue

@@ -129,18 +129,18 @@ def leave_room(
     user_ids: Sequence[str],
     reason: EndReason,
     at: datetime,
-    existing: Mapping[str, Standing] | None = None,
+    active: Mapping[str, Membership] | None = None,
 ) -> None:
     """Deactivate the active memberships of these people in ``room``; nothing is deleted.
 
-    ``existing``: as for :func:`join_room`.
+    ``active``: their active memberships in the room, already read and locked with the
+    change that removed them (a group's member removal); read here otherwise.
     """
     if not user_ids:
         return
-    if existing is None:
-        existing = uow.memberships.standing(room.id, user_ids)
-    ended = [m for held in existing.values() if (m := held.active) is not None]
-    _end(uow, ended, reason, at)
+    if active is None:
+        active = uow.memberships.active_in(room.id, user_ids)
+    _end(uow, list(active.values()), reason, at)
 
 
 def _end(uow: SqlUnitOfWork, ended: Iterable[Membership], reason: EndReason, at: datetime) -> None:

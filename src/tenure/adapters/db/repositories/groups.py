@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Table, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TENANT, Bound, TenantRepository, tenant
-from tenure.adapters.db.repositories.memberships import standing_rows
+from tenure.adapters.db.repositories.memberships import active_rows, standing_rows
 from tenure.adapters.db.rows import to_group, to_membership, to_org, to_room
 from tenure.adapters.db.tables import (
     group_members,
@@ -28,7 +28,7 @@ from tenure.adapters.db.tables import (
     users,
 )
 from tenure.domain.directory import Group, Room
-from tenure.domain.membership import Standing
+from tenure.domain.membership import Membership, Standing
 from tenure.domain.organisation import Organisation
 
 Known = dict[str, Standing]  # each person's standing in one room, read and locked
@@ -205,26 +205,28 @@ class GroupRepository(TenantRepository):
 
     def remove_members(
         self, group_id: str, user_ids: Sequence[str], room_id: str | None = None
-    ) -> tuple[list[str], Known | None]:
+    ) -> tuple[list[str], dict[str, Membership] | None]:
         """Delete the rows that are there; returns who was actually removed.
 
         With ``room_id``, on PostgreSQL the same statement also reads and locks the removed
-        people's memberships in that room (for ``lifecycle.leave_room``), returned second;
-        None where they were not read.
+        people's active memberships in that room (for ``lifecycle.leave_room``), returned
+        second; None where they were not read.
         """
         removed: list[str] = []
-        known: Known | None = {} if room_id is not None and self.on_postgresql else None
+        active: dict[str, Membership] | None = (
+            {} if room_id is not None and self.on_postgresql else None
+        )
         for chunk in _chunks(user_ids):
-            if known is None:
+            if active is None:
                 found = self.run(_REMOVE_MEMBERS, group_id=group_id, user_ids=chunk)
                 removed.extend(found.scalars())
                 continue
             rows = self.run(_REMOVE_HELD_PG, group_id=group_id, user_ids=chunk, room_id=room_id)
             for r in rows:
-                if r.person not in known:
-                    removed.append(r.person)
-                _collect(known, r.person, r)
-        return removed, known
+                removed.append(r.person)
+                if r.id is not None:
+                    active[r.person] = to_membership(r)
+        return removed, active
 
     def groups_of(self, user_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """Each user's groups as (group id, display name): the read-only User ``groups``."""
@@ -386,10 +388,11 @@ def _add_live_held_pg(many: bool) -> Prebuilt:
         .returning(group_members.c.user_id)
         .cte("inserted")
     )
-    held = _held_memberships(
+    held = _held(
+        standing_rows,
         select(inserted.c.user_id)
         .join(live, live.c.id == inserted.c.user_id)
-        .where(live.c.active.is_(True))
+        .where(live.c.active.is_(True)),
     )
     return Prebuilt(
         select(
@@ -407,10 +410,10 @@ def _add_live_held_pg(many: bool) -> Prebuilt:
     )
 
 
-def _held_memberships(people: Any) -> Any:
-    """The standing (``memberships.standing_rows``) of ``people`` (a select of user ids) in
-    the room ``room_id``, locked in id order as ``MembershipRepository.standing`` locks it;
-    materialised, so every row is locked before the rows are joined.
+def _held(rows: Callable[[ColumnElement[bool]], Select[Any]], people: Any) -> Any:
+    """``rows`` (``standing_rows`` for an add, ``active_rows`` for a removal) of ``people``
+    (a select of user ids) in the room ``room_id``, locked in id order as the memberships
+    repository locks them; materialised, so every row is locked before the rows are joined.
 
     ``people`` is gathered into an array first, so PostgreSQL looks the memberships up once,
     as for a list of ids, whatever its statistics say: a plan made while the table was small
@@ -418,12 +421,7 @@ def _held_memberships(people: Any) -> Any:
     batches of 100 slowed from 36 to 6 batches a second by 20k members).
     """
     picked = memberships.c.user_id == any_(func.array(people.scalar_subquery()))
-    return (
-        standing_rows(picked)
-        .with_for_update(of=memberships)
-        .cte("held")
-        .prefix_with("MATERIALIZED")
-    )
+    return rows(picked).with_for_update(of=memberships).cte("held").prefix_with("MATERIALIZED")
 
 
 _ADD_LIVE_HELD_PG = _add_live_held_pg(many=False)
@@ -443,7 +441,7 @@ _REMOVE_MEMBERS = Prebuilt(_REMOVING)
 
 def _remove_held_pg() -> Prebuilt:
     gone = _REMOVING.cte("gone")
-    held = _held_memberships(select(gone.c.user_id))
+    held = _held(active_rows, select(gone.c.user_id))
     return Prebuilt(
         select(gone.c.user_id.label("person"), *held.c)
         .select_from(gone.outerjoin(held, held.c.user_id == gone.c.user_id))
