@@ -157,6 +157,20 @@ def test_a_hand_added_member_is_adopted_when_the_idp_adds_them_to_the_group(
     assert b.active(kim) is None
 
 
+def test_adding_someone_by_hand_twice_is_refused_and_keeps_one_membership(
+    client: TestClient, tenant: Tenant
+) -> None:
+    room = client.post(f"{API}/rooms", headers=tenant.admin, json={"name": "Remuneration"}).json()
+    lee = board(client, tenant, "Other").user("lee")
+    url = f"{API}/rooms/{room['id']}/memberships"
+    first = client.post(url, headers=tenant.admin, json={"user_id": lee})
+    again = client.post(url, headers=tenant.admin, json={"user_id": lee})
+    assert first.status_code == 201 and again.status_code == 409
+    assert "already has an active membership" in again.text
+    mine = client.get(f"{API}/users/{lee}/memberships", headers=tenant.admin).json()["items"]
+    assert [m["id"] for m in mine if m["room_id"] == room["id"]] == [first.json()["id"]]
+
+
 def test_nul_characters_are_a_clear_400_on_every_database(
     client: TestClient, tenant: Tenant
 ) -> None:

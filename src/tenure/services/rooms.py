@@ -256,7 +256,7 @@ def add_manual_membership(
         user = uow.users.get(user_id)
         if user is None:
             raise NotFound(f"user {user_id} not found")
-        if uow.memberships.standing(room.id, [user.id])[user.id].active is not None:
+        if uow.memberships.active_in(room.id, [user.id]):
             raise Conflict("this person already has an active membership in the room")
         m = new_membership(
             id=new_id(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -69,7 +69,8 @@ class MembershipRepository(TenantRepository):
         ids = list(set(user_ids))
         found = {u: Standing() for u in ids}
         if ids:
-            for row in self.run(_standing(self.conn.dialect.name), room_id=room_id, user_ids=ids):
+            stmt = _of_people(standing_rows, self.conn.dialect.name)
+            for row in self.run(stmt, room_id=room_id, user_ids=ids):
                 held = found[row.user_id]
                 held.memberships.append(to_membership(row))
                 held.total = row.total
@@ -81,7 +82,9 @@ class MembershipRepository(TenantRepository):
         ids = list(set(user_ids))
         if not ids:
             return {}
-        rows = self.run(_active_in(self.conn.dialect.name), room_id=room_id, user_ids=ids)
+        rows = self.run(
+            _of_people(active_rows, self.conn.dialect.name), room_id=room_id, user_ids=ids
+        )
         return {row.user_id: to_membership(row) for row in rows}
 
     def of_users(self, user_ids: Iterable[str], *, status: str | None = None) -> list[Membership]:
@@ -405,14 +408,10 @@ _IS_ACTIVE = text("memberships.status = 'active'")
 
 
 @cache
-def _active_in(dialect: str) -> Prebuilt:
-    stmt = active_rows(memberships.c.user_id.in_(bindparam("user_ids", expanding=True)))
-    return Prebuilt(stmt.with_for_update(of=memberships) if dialect == "postgresql" else stmt)
-
-
-@cache
-def _standing(dialect: str) -> Prebuilt:
-    stmt = standing_rows(memberships.c.user_id.in_(bindparam("user_ids", expanding=True)))
+def _of_people(rows: Callable[[ColumnElement[bool]], Select[Any]], dialect: str) -> Prebuilt:
+    """``rows`` (:func:`standing_rows`, :func:`active_rows`) of the people ``user_ids``,
+    locked on PostgreSQL."""
+    stmt = rows(memberships.c.user_id.in_(bindparam("user_ids", expanding=True)))
     return Prebuilt(stmt.with_for_update(of=memberships) if dialect == "postgresql" else stmt)
 
 
