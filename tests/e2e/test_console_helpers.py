@@ -14,7 +14,7 @@ from tenure.adapters.db.migrate import upgrade
 from tenure.settings import Settings
 from tenure.web.app import create_app
 from tenure.web.console.render import actor, environment, safe_next, when
-from tenure.web.console.timeline import WIDTH, axis, bars, by_room
+from tenure.web.console.timeline import EMPTY_SHOWN, WIDTH, axis, bars, by_room, fold
 from tests.conftest import Tenant, make_tenant
 
 
@@ -87,6 +87,49 @@ def test_rooms_with_an_active_membership_come_first_and_active_memberships_lead(
     grouped = by_room([gone, old, new])
     assert [room for room, _, _ in grouped] == ["audit", "finance"]
     assert [m["status"] for m in grouped[0][2]] == ["active", "inactive"]
+
+
+def test_memberships_without_history_beyond_the_newest_fold_away_and_nothing_else_does() -> None:
+    def m(i: str, status: str = "inactive", meetings: int = 0) -> dict[str, object]:
+        return {"id": i, "status": status, "history": {"meetings": meetings, "notes": 0}}
+
+    items = [m("now", "active"), *(m(f"e{i}") for i in range(5)), m("kept", meetings=2)]
+    shown, folded = fold(items)
+    assert [x["id"] for x in shown] == ["now", "e0", "e1", "e2", "kept"] and folded == 2
+    assert EMPTY_SHOWN == 3
+    assert fold(items, everything=True) == (items, 0)
+    shown, folded = fold(items, show="e4")
+    assert [x["id"] for x in shown][-2:] == ["e4", "kept"] and folded == 1
+
+
+def test_a_person_whose_assignment_flapped_shows_the_newest_and_can_show_all(
+    tmp_path: Path,
+) -> None:
+    with _signed_in(tmp_path) as (client, tenant):
+        client.patch("/api/v1/organisation", headers=tenant.admin, json={"readd_policy": "fresh"})
+        user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "flo"}
+        flo = client.post("/scim/v2/Users", json=user, headers=tenant.scim).json()["id"]
+        group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Risk"}
+        gid = client.post("/scim/v2/Groups", json=group, headers=tenant.scim).json()["id"]
+        patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}
+        add = patch | {"Operations": [{"op": "add", "path": "members", "value": [{"value": flo}]}]}
+        remove = patch | {"Operations": [{"op": "remove", "path": f'members[value eq "{flo}"]'}]}
+        for _ in range(6):
+            client.patch(f"/scim/v2/Groups/{gid}", json=add, headers=tenant.scim)
+            client.patch(f"/scim/v2/Groups/{gid}", json=remove, headers=tenant.scim)
+        client.patch(f"/scim/v2/Groups/{gid}", json=add, headers=tenant.scim)
+        every = client.get(f"/api/v1/users/{flo}/memberships", headers=tenant.admin).json()
+        oldest = min(every["items"], key=lambda x: x["created_at"])["id"]
+
+        page = client.get(f"/people/{flo}").text
+        assert page.count(' id="m-') == 4  # the active one and 3 newest
+        assert "3 earlier memberships without history" in page and "Show all 7" in page
+        assert f'id="m-{oldest}"' not in page
+        everything = client.get(f"/people/{flo}?all").text
+        assert everything.count(' id="m-') == 7
+        assert "without history" not in everything
+        assert f'id="m-{oldest}"' in client.get(f"/people/{flo}", params={"show": oldest}).text
+        assert f"?show={oldest}#m-{oldest}" in client.get(f"/memberships/{oldest}").text
 
 
 def test_the_audit_page_filters_by_actor_and_day(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from tenure.services import directory
 from tenure.web.console.render import render
 from tenure.web.console.route import ConsoleRoute
 from tenure.web.console.session import Acting
-from tenure.web.console.timeline import axis, bars, by_room
+from tenure.web.console.timeline import axis, bars, by_room, fold
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -40,10 +40,14 @@ def person_page(request: Request, ctx: Acting, user_id: str) -> Response:
     scale = axis(memberships)
     live = current_identity(person, identities)
     names = {u["id"]: u for u in identities}
-    grouped = [
-        (room_id, name, [(m, bars(m, scale)) for m in items])
-        for room_id, name, items in by_room(memberships)
-    ]
+    grouped = []
+    for room_id, name, items in by_room(memberships):
+        shown, folded = fold(
+            items,
+            everything="all" in request.query_params,
+            show=request.query_params.get("show"),
+        )
+        grouped.append((room_id, name, [(m, bars(m, scale)) for m in shown], folded))
     return render(
         request,
         "person.html",

@@ -78,3 +78,25 @@ def _newest_first(m: dict[str, Any]) -> float:
     starts = [parse_moment(p["started_at"]) for p in m["periods"]]
     found = [s.timestamp() for s in starts if s is not None]
     return -max(found, default=0.0)
+
+
+EMPTY_SHOWN = 3  # memberships without history shown per room before the rest fold away
+
+
+def fold(
+    items: list[dict[str, Any]], *, everything: bool = False, show: str | None = None
+) -> tuple[list[Any], int]:
+    """The memberships of one room to show (newest first, as :func:`by_room` orders them),
+    and how many are folded away: every active one, every one with history and the one named
+    ``show``, and of the others (an IdP assignment that flaps under the ``fresh`` policy
+    leaves one per cycle) the newest :data:`EMPTY_SHOWN`. ``everything`` folds nothing."""
+    if everything:
+        return items, 0
+    shown, empty = [], 0
+    for m in items:
+        if m["status"] == "active" or any(m["history"].values()) or m["id"] == show:
+            shown.append(m)
+        elif empty < EMPTY_SHOWN:
+            shown.append(m)
+            empty += 1
+    return shown, len(items) - len(shown)
