@@ -100,9 +100,12 @@ class TenantRepository:
     def conn(self) -> Connection:
         """The unit of work's connection; the writes it holds back go first, so every
         statement a repository runs sees them."""
-        if self._held:
-            self._held.send()
-        return self._conn
+        return self._reading(None)
+
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name; asking sends nothing held."""
+        return self._conn.dialect.name
 
     def hold(
         self, stmt: Prebuilt, rows: Sequence[dict[str, Any]], explain: Explain | None = None
@@ -161,15 +164,15 @@ class TenantRepository:
         """One row of ``table`` by id (live only, unless ``include_deleted``), with ``extra``
         columns; ``lock`` locks that row (not what ``extra`` reads) until the commit. A statement
         built once per variant: the reads behind a GET, PATCH, PUT or DELETE of a resource."""
-        stmt = _by_id(table, self.conn.dialect.name, include_deleted, lock, extra)
+        stmt = _by_id(table, self.dialect, include_deleted, lock, extra)
         return self.run(stmt, row_id=row_id).first()
 
     @property
     def on_postgresql(self) -> bool:
-        return self.conn.dialect.name == "postgresql"
+        return self.dialect == "postgresql"
 
     def _lock(self, stmt: Any) -> Any:
-        return _locked(stmt, self.conn.dialect.name)
+        return _locked(stmt, self.dialect)
 
     def live_page(
         self,
@@ -190,7 +193,7 @@ class TenantRepository:
         if isinstance(where, Bound) and limit > 0:
             cond = where.where
             found = self.bound_page(
-                (table.name, self.conn.dialect.name, where.shape, variant),
+                (table.name, self.dialect, where.shape, variant),
                 lambda: (
                     select(table, *extra)
                     .where(tenant(table), table.c.deleted_at.is_(None), cond)

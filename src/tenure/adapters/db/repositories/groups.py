@@ -46,7 +46,7 @@ class GroupRepository(TenantRepository):
     def for_change(self, group_id: str) -> tuple[Group, Room | None, Organisation] | None:
         """The group (locked), its room and its organisation, in one statement: what every
         member change needs first."""
-        row = self.run(_for_change(self.conn.dialect.name), group_id=group_id).first()
+        row = self.run(_for_change(self.dialect), group_id=group_id).first()
         if row is None:
             return None
         values = row._mapping

@@ -53,7 +53,7 @@ class MembershipRepository(TenantRepository):
         found: dict[str, list[Membership]] = {u: [] for u in ids}
         if not ids:
             return found
-        stmt = _in_room(self.conn.dialect.name if lock else "")
+        stmt = _in_room(self.dialect if lock else "")
         for row in self.run(stmt, room_id=room_id, user_ids=ids):
             found[row.user_id].append(to_membership(row))
         return found
@@ -69,7 +69,7 @@ class MembershipRepository(TenantRepository):
         ids = list(set(user_ids))
         found = {u: Standing() for u in ids}
         if ids:
-            stmt = _of_people(standing_rows, self.conn.dialect.name)
+            stmt = _of_people(standing_rows, self.dialect)
             for row in self.run(stmt, room_id=room_id, user_ids=ids):
                 held = found[row.user_id]
                 held.memberships.append(to_membership(row))
@@ -82,9 +82,7 @@ class MembershipRepository(TenantRepository):
         ids = list(set(user_ids))
         if not ids:
             return {}
-        rows = self.run(
-            _of_people(active_rows, self.conn.dialect.name), room_id=room_id, user_ids=ids
-        )
+        rows = self.run(_of_people(active_rows, self.dialect), room_id=room_id, user_ids=ids)
         return {row.user_id: to_membership(row) for row in rows}
 
     def of_users(self, user_ids: Iterable[str], *, status: str | None = None) -> list[Membership]:

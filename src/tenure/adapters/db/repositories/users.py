@@ -36,7 +36,7 @@ class UserRepository(TenantRepository):
     ) -> tuple[User, list[tuple[str, str]]] | None:
         """A live user and its groups (the read-only ``groups``), in one statement: what a
         GET, a PATCH or a PUT of a user reads. ``lock`` locks the user's row, not its groups."""
-        extra = (_groups_column(self.conn.dialect.name),)
+        extra = (_groups_column(self.dialect),)
         row = self.by_id(users, user_id, lock=lock, extra=extra)
         return (to_user(row), _pairs(row._groups)) if row else None
 
@@ -99,7 +99,7 @@ class UserRepository(TenantRepository):
         with_groups: bool = False,
     ) -> tuple[int, list[tuple[User, list[tuple[str, str]]]]]:
         """A page of live users, each with its groups when asked: one statement for a look-up."""
-        extra = [_groups_column(self.conn.dialect.name)] if with_groups else []
+        extra = [_groups_column(self.dialect)] if with_groups else []
         total, rows = self.live_page(
             users, where, order_by, offset, limit, extra=extra, variant=with_groups
         )
