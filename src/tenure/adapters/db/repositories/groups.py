@@ -16,7 +16,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TENANT, Bound, TenantRepository, tenant
-from tenure.adapters.db.repositories.memberships import active_rows, standing_rows
+from tenure.adapters.db.repositories.memberships import (
+    active_rows,
+    collect_standing,
+    standing_rows,
+)
 from tenure.adapters.db.rows import to_group, to_membership, to_org, to_room
 from tenure.adapters.db.tables import (
     group_members,
@@ -190,7 +194,7 @@ class GroupRepository(TenantRepository):
                     if r.person_added:
                         fresh.add(r.person)
                         if r.person_active:
-                            _collect(known, r.person, r)
+                            collect_standing(known, r.person, r)
                 continue
             found = {r.id: bool(r.active) for r in self.run(_LIVE, user_ids=chunk)}
             live.update(found)
@@ -450,14 +454,6 @@ def _remove_held_pg() -> Prebuilt:
 
 
 _REMOVE_HELD_PG = _remove_held_pg()
-
-
-def _collect(known: Known, person: str, row: Any) -> None:
-    """``row``'s membership (if it has one) under ``person``, who is known either way."""
-    held = known.setdefault(person, Standing())
-    if row.id is not None:
-        held.memberships.append(to_membership(row))
-        held.total = row.total
 
 
 _TOUCH = Prebuilt(

@@ -71,9 +71,7 @@ class MembershipRepository(TenantRepository):
         if ids:
             stmt = _of_people(standing_rows, self.dialect)
             for row in self.run(stmt, room_id=room_id, user_ids=ids):
-                held = found[row.user_id]
-                held.memberships.append(to_membership(row))
-                held.total = row.total
+                collect_standing(found, row.user_id, row)
         return found
 
     def active_in(self, room_id: str, user_ids: Iterable[str]) -> dict[str, Membership]:
@@ -341,6 +339,15 @@ def _in_room(lock_for: str) -> Prebuilt:
     if lock_for == "postgresql":
         return Prebuilt(stmt.order_by(memberships.c.id).with_for_update())
     return Prebuilt(stmt.order_by(memberships.c.id) if lock_for else stmt)
+
+
+def collect_standing(found: dict[str, Standing], person: str, row: Any) -> None:
+    """A row of :func:`standing_rows` (or of an outer join to them: ``id`` None when the
+    person has no membership) into ``person``'s standing, which is there either way."""
+    held = found.setdefault(person, Standing())
+    if row.id is not None:
+        held.memberships.append(to_membership(row))
+        held.total = row.total
 
 
 def standing_rows(people: ColumnElement[bool]) -> Select[Any]:
