@@ -327,3 +327,89 @@ def test_odd_bulk_operations_fail_one_by_one_with_error_responses(scim: httpx.Cl
     for result in results:
         assert 400 <= int(result["status"]) < 500, result
         assert result["response"]["schemas"] == [ERROR], result
+
+
+# A JSON-style escape inside a filter's or a PATCH path's string makes a character no database
+# can hold: NUL, which PostgreSQL refuses in text, or half of a surrogate pair, which is not
+# Unicode. Both had answered 500; on SQLite a NUL had been stored through a PATCH path.
+ESCAPED = [r"\u0000", r"x\u0000", r"\ud800", r"\udfff x", r"a\ud83d"]
+
+
+def test_escapes_no_database_can_hold_in_a_filter_are_invalid_filters(scim: httpx.Client) -> None:
+    filters = [
+        template.format(escaped)
+        for escaped in ESCAPED
+        for template in (
+            'userName eq "{}"',
+            'externalId sw "{}"',
+            'displayName co "{}"',
+            'userName eq "a" or name.familyName eq "{}"',
+            'not (emails[value ew "{}"])',
+            'emails[type eq "work" and value eq "{}"]',
+        )
+    ]
+    results = [(f"GET /Users {f}", scim.get("/Users", params={"filter": f})) for f in filters]
+    results += [(f"GET /Groups {f}", scim.get("/Groups", params={"filter": f})) for f in filters]
+    results += [
+        (f"search {f}", scim.post("/.search", json={"schemas": [SEARCH_REQUEST], "filter": f}))
+        for f in filters
+    ]
+
+    assert_all_client_errors(results)
+    assert {r.json().get("scimType") for _, r in results} == {"invalidFilter"}
+
+
+def test_escapes_no_database_can_hold_in_a_patch_path_are_invalid_paths_and_change_nothing(
+    scim: httpx.Client,
+) -> None:
+    user = create_user(scim, emails=[{"value": "kept@example.org", "type": "work"}])
+    group = create_group(scim, members=[user["id"]])
+    results: list[tuple[str, httpx.Response]] = []
+    for escaped in ESCAPED:
+        for where, path in (
+            ("user", f'emails[type eq "{escaped}"].value'),
+            ("user", f'phoneNumbers[type eq "{escaped}"].value'),
+            ("user", f'emails[type eq "work" or value eq "{escaped}"].type'),
+            ("group", f'members[value eq "{escaped}"]'),
+        ):
+            target = f"/Users/{user['id']}" if where == "user" else f"/Groups/{group['id']}"
+            op = (
+                {"op": "remove", "path": path}
+                if where == "group"
+                else {"op": "add", "path": path, "value": "v@example.org"}
+            )
+            answer = scim.patch(target, json={"schemas": [PATCH_OP], "Operations": [op]})
+            results.append((f"PATCH {where} {path}", answer))
+
+    assert_all_client_errors(results)
+    assert {r.json().get("scimType") for _, r in results} == {"invalidPath"}
+    again = scim.get(f"/Users/{user['id']}").json()
+    assert again["emails"] == [{"value": "kept@example.org", "type": "work"}]
+    assert "phoneNumbers" not in again
+    members = scim.get(f"/Groups/{group['id']}").json()["members"]
+    assert [m["value"] for m in members] == [user["id"]]
+
+
+def test_sorting_by_anything_but_an_attribute_path_is_an_invalid_value(scim: httpx.Client) -> None:
+    odd = [
+        "userName pr or userName",
+        'userName eq "a" and userName',
+        'emails[type eq "work"].value',
+        'emails[type eq "work"]',
+        "not (userName)",
+    ]
+    results = [
+        (f"GET {path} sortBy={s}", scim.get(path, params={"sortBy": s}))
+        for path in ("/Users", "/Groups")
+        for s in odd
+    ]
+    results += [
+        (
+            f"search sortBy={s}",
+            scim.post("/.search", json={"schemas": [SEARCH_REQUEST], "sortBy": s}),
+        )
+        for s in odd
+    ]
+
+    assert_all_client_errors(results)
+    assert {r.json().get("scimType") for _, r in results} == {"invalidValue"}

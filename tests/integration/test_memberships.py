@@ -182,6 +182,56 @@ def test_nul_characters_are_a_clear_400_on_every_database(
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input"
 
 
+def test_half_a_surrogate_pair_is_a_clear_400_and_creates_nothing(
+    client: TestClient, tenant: Tenant
+) -> None:
+    """JSON lets ``\\ud800`` stand alone; neither database can store what it makes."""
+    before = client.get(f"{API}/rooms", headers=tenant.admin).json()["items"]
+    for name in ("\\ud800x", "x\\udfff", "\\ud83d"):
+        raw = '{"name": "' + name + '"}'
+        r = client.post(
+            f"{API}/rooms",
+            headers={**tenant.admin, "Content-Type": "application/json"},
+            content=raw.encode(),
+        )
+        assert r.status_code == 400, (name, r.text)
+        assert r.json()["error"]["code"] == "invalid_input"
+        assert "surrogate" in r.json()["error"]["message"]
+    emoji = client.post(f"{API}/rooms", headers=tenant.admin, json={"name": "Board \U0001f600"})
+    assert emoji.status_code == 201, emoji.text
+    after = client.get(f"{API}/rooms", headers=tenant.admin).json()["items"]
+    assert len(after) == len(before) + 1
+
+
+def test_the_console_answers_text_no_database_can_hold_with_a_400_page(
+    client: TestClient, tenant: Tenant
+) -> None:
+    client.cookies.set("tenure_key", tenant.admin_key)
+    try:
+        for page in ("/rooms/%00", "/people/%00", "/memberships/%00", "/audit?resource_id=%00"):
+            r = client.get(page)
+            assert r.status_code == 400, (page, r.text[:200])
+            assert "NUL" in r.text
+        same_site = {"Origin": "http://testserver"}
+        named = client.post("/rooms", data={"name": "a\x00b"}, headers=same_site)
+        assert named.status_code == 400, named.text[:200]
+        rooms = client.get(f"{API}/rooms", headers=tenant.admin).json()["items"]
+        assert not [r for r in rooms if r["name"].startswith("a")]
+        # The last day a date can name is the end of the audit log, not an error.
+        assert client.get("/audit", params={"until": "9999-12-31"}).status_code == 200
+    finally:
+        client.cookies.clear()
+
+
+def test_an_audit_cursor_that_is_not_an_entry_id_is_a_clear_400(
+    client: TestClient, tenant: Tenant
+) -> None:
+    for cursor in ("99999999999999999999999", "\u00b2", "-1", "1.5"):
+        r = client.get(f"{API}/audit", params={"cursor": cursor}, headers=tenant.admin)
+        assert r.status_code == 400, (cursor, r.text)
+        assert r.json()["error"]["message"] == "cursor is not valid"
+
+
 def test_health_check_answers_without_credentials(client: TestClient) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}

@@ -69,9 +69,13 @@ def parse(text: str) -> FilterNode:
     if simple is not None:
         return simple
     try:
-        return ScimFilter(text).ast
+        node = ScimFilter(text).ast
     except Exception as error:  # scim2-models raises its own exception types
         raise InvalidFilter(f"the filter could not be parsed: {_reason(error)}") from None
+    unstorable = shapes.unstorable(text, node)
+    if unstorable is not None:
+        raise InvalidFilter(unstorable)
+    return node
 
 
 def _reason(error: Exception) -> str:
@@ -326,10 +330,9 @@ def _split(attribute: str) -> AttrPath:
     try:
         node = ScimFilter(f"{attribute} pr").ast
     except Exception:
-        raise InvalidFilter(
-            f"{attribute!r} is not an attribute path", scim_type="invalidValue"
-        ) from None
-    assert isinstance(node, Present)
+        node = None
+    if not isinstance(node, Present):  # a path with a filter, or a filter of its own
+        raise InvalidFilter(f"{attribute!r} is not an attribute path", scim_type="invalidValue")
     return node.attr_path
 
 

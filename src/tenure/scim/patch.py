@@ -160,9 +160,13 @@ def _parse(text: str) -> Any:
     if known is not None:
         return known
     try:
-        return Path(text).ast
+        node = Path(text).ast
     except Exception as exc:  # scim2-models raises its own exceptions; all mean "bad path"
         raise InvalidPath(f"The path {short(text)} is not a valid SCIM path.") from exc
+    unstorable = shapes.unstorable(text, node)
+    if unstorable is not None:
+        raise InvalidPath(f"The path {short(text)}: {unstorable}.")
+    return node
 
 
 def _lookup(schema: ResourceSchema, path: AttrPath, text: str) -> tuple[str | None, Attribute]:

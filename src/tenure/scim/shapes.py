@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
-from scim2_models.path import AttrPath, CompareOperator, Comparison, ValuePath
+from scim2_models.path import AttrPath, CompareOperator, Comparison, LogicalExpr, Not, ValuePath
+
+from tenure.domain.text import why_unstorable
 
 _NAME = r"[A-Za-z][A-Za-z0-9_-]*"
 _OP = r"(eq|ne|co|sw|ew|gt|ge|lt|le)"
@@ -44,8 +48,14 @@ def comparison(text: str) -> Comparison | None:
 
 def _unquoted(raw: str) -> str:
     """A string literal's value; the pattern admits no control character, so one without
-    escapes is its own value."""
-    return json.loads(f'"{raw}"') if "\\" in raw else raw
+    escapes is its own value. One whose escapes make a string that cannot be stored is left
+    to the grammar (a ValueError), and :func:`unstorable` says why."""
+    if "\\" not in raw:
+        return raw
+    value: str = json.loads(f'"{raw}"')
+    if why_unstorable(value) is not None:
+        raise ValueError(value)
+    return value
 
 
 @lru_cache(maxsize=512)
@@ -68,3 +78,30 @@ def patch_path(text: str) -> AttrPath | ValuePath | None:
         return ValuePath(_attr_path(attr, None), test, sub)
     except ValueError:
         return None
+
+
+def unstorable(text: str, node: Any) -> str | None:
+    """Why a string of the filter or path ``text`` (parsed as ``node``) cannot be stored or
+    compared (``domain/text.py``), or None. Only a ``\\u`` escape makes such a string here
+    (the request's own text has been checked), so text without a backslash is not walked."""
+    if "\\" not in text:
+        return None
+    for value in _strings(node):
+        why = why_unstorable(value)
+        if why is not None:
+            return why
+    return None
+
+
+def _strings(node: Any) -> Iterator[str]:
+    """The string values a filter or path compares with."""
+    if isinstance(node, Comparison):
+        if isinstance(node.value, str):
+            yield node.value
+    elif isinstance(node, LogicalExpr):
+        for term in node.terms:
+            yield from _strings(term)
+    elif isinstance(node, Not):
+        yield from _strings(node.expr)
+    elif isinstance(node, ValuePath):
+        yield from _strings(node.val_filter)

@@ -113,7 +113,8 @@ def audit_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     before = None
     if cursor:
-        if not cursor.isdigit():
+        # An audit entry's id: decimal digits that fit the column (64 bits).
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
             raise InvalidInput("cursor is not valid")
         before = int(cursor)
     with uow:

@@ -16,7 +16,13 @@ from tenure.web.console.session import Acting
 
 
 def _day_after(moment: datetime | None) -> datetime | None:
-    return moment + timedelta(days=1) if moment else None
+    """The end of ``moment``'s day; no end on the last day a datetime can hold."""
+    if moment is None:
+        return None
+    try:
+        return moment + timedelta(days=1)
+    except OverflowError:
+        return None
 
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)

@@ -13,11 +13,13 @@ from urllib.parse import quote, urlsplit
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenure.domain.errors import TenureError
+from tenure.domain.errors import InvalidInput, TenureError
+from tenure.domain.text import why_unstorable
 from tenure.web.console.render import redirect, render, safe_next, secure_headers
 from tenure.web.console.session import ORG_COOKIE, LoginRequired, OrgRequired, check_same_origin
 
@@ -62,6 +64,19 @@ def _problems(error: RequestValidationError) -> str:
     return "Some fields are missing or not valid: " + ", ".join(sorted(set(names)))
 
 
+async def _refuse_unstorable(request: Request) -> None:
+    """Text the databases cannot hold (``domain/text.py``), in the path, the query or a
+    form, is the visitor's error on both backends (on PostgreSQL it had been a 500)."""
+    texts = [str(request.scope.get("path", "")), *request.query_params.values()]
+    if request.method == "POST":
+        form = await request.form()  # kept on the request: the handler reads the same
+        texts.extend(v for v in form.values() if isinstance(v, str))
+    for text in texts:
+        why = why_unstorable(text)
+        if why is not None:
+            raise InvalidInput(f"That text cannot be used: {why}.")
+
+
 class ConsoleRoute(APIRoute):
     """An APIRoute whose failures render as console pages."""
 
@@ -72,6 +87,7 @@ class ConsoleRoute(APIRoute):
             try:
                 if request.method == "POST":
                     check_same_origin(request)
+                await _refuse_unstorable(request)
                 response = await handler(request)
             except LoginRequired as need:
                 return secure_headers(redirect(f"/login?next={quote(need.next_path, safe='')}"))
@@ -83,6 +99,8 @@ class ConsoleRoute(APIRoute):
                 response = error_page(request, 400, _problems(error))
             except HTTPException as error:
                 response = error_page(request, error.status_code, str(error.detail))
+            except DataError:
+                response = error_page(request, 400, "A value cannot be stored.")
             except Exception:
                 log.exception("console error in %s %s", request.method, request.url.path)
                 response = error_page(
