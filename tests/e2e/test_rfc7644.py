@@ -14,6 +14,7 @@ import httpx
 from tests.e2e.helpers import (
     BULK_REQUEST,
     GROUP,
+    PATCH_OP,
     SEARCH_REQUEST,
     USER,
     assert_scim_error,
@@ -77,6 +78,44 @@ def test_bulk_creates_a_user_and_a_group_that_references_it_by_bulk_id(scim: htt
     assert scim.get(f"/Users/{user_id}").json()["userName"] == user_name
     assert member_ids(scim, group_id) == {user_id}
     assert by_id["board"]["version"].startswith('W/"')
+
+
+def test_bulk_reads_a_reference_only_where_it_is_a_whole_value(scim: httpx.Client) -> None:
+    """``bulkId:X`` is a reference where it is the value (a member's, a path's id); text that
+    only mentions one, like a title, is stored as it is."""
+    user_name = unique("mention")
+    title = "see bulkId:nobody in the minutes"
+
+    answer = scim.post(
+        "/Bulk",
+        json={
+            "schemas": [BULK_REQUEST],
+            "Operations": [
+                {
+                    "method": "POST",
+                    "path": "/Users",
+                    "bulkId": "kim",
+                    "data": {"schemas": [USER], "userName": user_name, "title": title},
+                },
+                {
+                    "method": "PATCH",
+                    "path": "/Users/bulkId:kim",
+                    "data": {
+                        "schemas": [PATCH_OP],
+                        "Operations": [{"op": "replace", "path": "displayName", "value": "Kim"}],
+                    },
+                },
+                {"method": "POST", "path": "/Users", "bulkId": " ", "data": {"schemas": [USER]}},
+            ],
+        },
+    )
+
+    assert answer.status_code == 200, answer.text
+    created, patched, unnamed = answer.json()["Operations"]
+    assert created["status"] == "201" and patched["status"] == "200", answer.text
+    assert unnamed["status"] == "400" and "bulkId" in unnamed["response"]["detail"]
+    stored = scim.get(created["location"].split("/scim/v2", 1)[1]).json()
+    assert stored["title"] == title and stored["displayName"] == "Kim"
 
 
 def test_bulk_stops_after_fail_on_errors_and_reports_only_what_ran(scim: httpx.Client) -> None:

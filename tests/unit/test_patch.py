@@ -617,6 +617,32 @@ def test_replace_on_a_filter_that_matches_nothing_and_cannot_create_is_no_target
         patch_user(start, {"op": "replace", "path": f"emails[{filt}].value", "value": "w@x"})
 
 
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ('emails[value eq "nope@x"].value', "w@x"),
+        ('emails[type eq "work" and value eq "nope@x"].value', "w@x"),
+        ('x509Certificates[value eq "YQ=="].value', "Yg=="),
+        ('emails[type eq "work"]', {"value": "w@x", "type": "home"}),
+    ],
+)
+def test_an_entry_the_written_value_would_keep_from_matching_its_filter_is_no_target(
+    path: str, value: Any
+) -> None:
+    start = user(emails=[{"value": "o@x", "type": "other"}])
+    for op in ("add", "replace"):
+        with pytest.raises(NoTarget):
+            patch_user(start, {"op": op, "path": path, "value": value})
+
+
+def test_an_entry_that_matches_its_filter_with_the_written_value_is_created() -> None:
+    out = patch_user(
+        user(emails=[]),
+        {"op": "replace", "path": 'emails[value eq "n@x"].type', "value": "home"},
+    )
+    assert out["emails"] == [{"value": "n@x", "type": "home"}]
+
+
 def test_a_new_primary_entry_created_by_the_entra_rule_demotes_the_old_primary() -> None:
     out = patch_user(
         user(),

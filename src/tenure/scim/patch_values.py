@@ -432,7 +432,8 @@ def write_entries(op: str, container: dict[str, Any], t: Target, value: Any) -> 
     sub-attribute); no match is a no-op, so a repeated remove stays idempotent. add/replace
     write into every selected entry (a whole entry is merged, like any complex value). When
     nothing matches, the Entra ID rule applies: a filter of ``eq`` comparisons describes the
-    entry to create; any other filter is ``noTarget`` (§3.5.2.3).
+    entry to create, which must then match it with the values written; any other filter, or
+    values that contradict it, is ``noTarget`` (§3.5.2.3).
     """
     entries = _current_entries(container, t.attr)
     selected = [e for e in entries if isinstance(e, dict)]
@@ -457,6 +458,9 @@ def write_entries(op: str, container: dict[str, Any], t: Target, value: Any) -> 
         if defaults is None:
             raise NoTarget(f"{short(t.text)} matches no value, and there is none to create.")
         created = {**defaults, **{k: v for k, v in fields.items() if v is not None}}
+        if t.filter is not None and not matches(t.filter, created, t.attr):
+            # ``emails[value eq "a"].value`` set to "b": the entry would contradict its filter.
+            raise NoTarget(f"{short(t.text)} matches no value, and the value given contradicts it.")
         if created:
             entries.append(created)
             selected = [created]

@@ -23,18 +23,20 @@ class _Unresolved(Exception):
         self.bulk_id = bulk_id
 
 
+def _resolve_path(path: str, ids: dict[str, str]) -> str:
+    """Replace a ``bulkId:X`` reference in an operation's path (``/Users/bulkId:X``)."""
+    if "bulkId:" not in path:
+        return path
+    return _REF.sub(lambda match: _created(match.group(1), ids), path)
+
+
 def _resolve(value: Any, ids: dict[str, str]) -> Any:
-    """Replace ``bulkId:X`` references with the ids the earlier operations created."""
+    """Replace the values of ``data`` that are a ``bulkId:X`` reference (a member's
+    ``value``, a manager's) with the ids the earlier operations created. A reference is a
+    whole value: text that only mentions one (a title, say) is left as it is."""
     if isinstance(value, str):
-        if "bulkId:" not in value:
-            return value
-
-        def swap(match: re.Match[str]) -> str:
-            if match.group(1) not in ids:
-                raise _Unresolved(match.group(1))
-            return ids[match.group(1)]
-
-        return _REF.sub(swap, value)
+        whole = _REF.fullmatch(value) if value.startswith("bulkId:") else None
+        return value if whole is None else _created(whole.group(1), ids)
     if isinstance(value, list):
         return [_resolve(v, ids) for v in value]
     if isinstance(value, dict):
@@ -42,12 +44,18 @@ def _resolve(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
+def _created(bulk_id: str, ids: dict[str, str]) -> str:
+    if bulk_id not in ids:
+        raise _Unresolved(bulk_id)
+    return ids[bulk_id]
+
+
 def _one(call: h.Call, op: dict[str, Any], ids: dict[str, str]) -> h.Result:
     method = op.get("method")
     path = op.get("path")
     if not isinstance(method, str) or not isinstance(path, str):
         raise InvalidSyntax("each operation needs a method and a path")
-    path = _resolve(path, ids)
+    path = _resolve_path(path, ids)
     data = _resolve(op.get("data"), ids)
     match = _PATH.match(path)
     if match is None:
@@ -56,7 +64,8 @@ def _one(call: h.Call, op: dict[str, Any], ids: dict[str, str]) -> h.Result:
     method = method.upper()
     version = op.get("version") if isinstance(op.get("version"), str) else None
     if rid is None and method == "POST":
-        if not isinstance(op.get("bulkId"), str):
+        bulk_id = op.get("bulkId")
+        if not isinstance(bulk_id, str) or not bulk_id.strip():
             raise InvalidSyntax("a POST operation needs a bulkId")
         return h.create_user(call, data) if kind == "Users" else h.create_group(call, data)
     if rid is not None and method in ("PUT", "PATCH", "DELETE"):
