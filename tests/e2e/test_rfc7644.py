@@ -23,6 +23,7 @@ from tests.e2e.helpers import (
     member_ids,
     patch_body,
     unique,
+    user_body,
 )
 
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
@@ -550,8 +551,17 @@ def test_paths_and_methods_scim_does_not_serve_answer_as_scim_errors(scim: httpx
     assert_scim_error(scim.delete("/Users"), 405)
     assert_scim_error(scim.get("/Users//some-id"), 404)
     assert_scim_error(scim.get("/Users/.search"), 404)  # an id, as any other: no such user
-    slash = scim.get("/Users/", follow_redirects=False)
-    assert slash.status_code == 307 and slash.headers["location"].endswith("/scim/v2/Users")
+
+
+def test_a_collection_with_a_trailing_slash_is_the_collection(scim: httpx.Client) -> None:
+    """An IdP whose base URL was typed with a trailing slash gets answers, not redirects."""
+    user_name = unique("slash")
+    made = scim.post("/Users/", json=user_body(user_name), follow_redirects=False)
+    assert made.status_code == 201, made.text
+    found = scim.get("/Users/", params={"filter": f'userName eq "{user_name}"'})
+    assert found.status_code == 200 and found.json()["Resources"][0]["id"] == made.json()["id"]
+    assert scim.get("/Groups/", follow_redirects=False).status_code == 200
+    assert_scim_error(scim.delete("/Users/"), 405)
 
 
 # -- PATCH results (§3.5.2) ----------------------------------------------------------------

@@ -58,6 +58,10 @@ class TenureApp(FastAPI):
             if child is not None:
                 scope.update(child)
                 scope["app"] = self
+                if scope["path"].endswith("/") and len(scope["path"]) > len(scope["root_path"]) + 1:
+                    # ``/Users/`` is ``/Users``: a base URL typed with a trailing slash gets
+                    # answers, where Starlette's routes would answer a bare redirect.
+                    scope["path"] = scope["path"].rstrip("/")
                 found = scim_routes.direct(self._direct, scope)
                 if found is not None:  # a resource: its endpoint answers every error itself
                     endpoint, ident = found
