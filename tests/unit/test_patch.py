@@ -133,6 +133,25 @@ def test_remove_without_path_is_no_target() -> None:
         patch_user(user(), {"op": "remove", "value": {"title": "x"}})
 
 
+@pytest.mark.parametrize(
+    "op",
+    [
+        {"op": "remove", "path": "userName"},
+        {"op": "Remove", "path": "USERNAME"},
+        {"op": "replace", "path": "userName", "value": None},
+        {"op": "replace", "value": {"userName": None}},
+    ],
+)
+def test_removing_a_required_attribute_is_a_mutability_error(op: dict[str, Any]) -> None:
+    with pytest.raises(Mutability):
+        patch_user(user(), op)
+
+
+def test_removing_a_groups_display_name_is_a_mutability_error() -> None:
+    with pytest.raises(Mutability):
+        plan({"op": "remove", "path": "displayName"})
+
+
 def test_a_non_string_path_is_invalid_path() -> None:
     with pytest.raises(InvalidPath):
         patch_user(user(), {"op": "add", "path": 5, "value": "x"})

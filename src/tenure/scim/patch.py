@@ -319,6 +319,10 @@ class _Patcher:
             if same_id and op.op != "remove" and value is not None and value == self.res.get("id"):
                 return
             raise Mutability(f"{short(t.text)} is read-only and cannot be patched.")
+        unassigns = op.op == "remove" or value is None
+        if unassigns and t.attr.required and t.ext is None and t.sub is None:
+            # §3.5.2.2: a required attribute removed or left unassigned is "mutability".
+            raise Mutability(f"{short(t.text)} is required and cannot be removed.")
         if t.attr.mutability == "writeOnly":
             return  # password: accepted and dropped, Tenure never stores one
         if self.members is not None and t.ext is None and t.attr.name == "members":

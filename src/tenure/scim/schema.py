@@ -37,6 +37,7 @@ class Attribute:
     case_exact: bool = False
     mutability: str = "readWrite"
     returned: str = "default"
+    required: bool = False
     sub: dict[str, Attribute] = field(default_factory=dict)
 
     def child(self, name: str) -> Attribute | None:
@@ -52,6 +53,7 @@ def _attribute(raw: dict[str, Any]) -> Attribute:
         case_exact=bool(raw.get("caseExact")),
         mutability=raw.get("mutability") or "readWrite",
         returned=raw.get("returned") or "default",
+        required=bool(raw.get("required")),
         sub=subs,
     )
 
