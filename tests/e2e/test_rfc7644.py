@@ -100,7 +100,7 @@ def test_bulk_reads_a_reference_only_where_it_is_a_whole_value(scim: httpx.Clien
                 },
                 {
                     "method": "PATCH",
-                    "path": "/Users/bulkId:kim",
+                    "path": "/Users/bulkId:kim/",
                     "data": {
                         "schemas": [PATCH_OP],
                         "Operations": [{"op": "replace", "path": "displayName", "value": "Kim"}],

@@ -14,7 +14,7 @@ from tenure.scim.errors import error_body, from_exception
 from tenure.scim.schema import BULK_REQUEST, BULK_RESPONSE
 from tenure.web import scim_handlers as h
 
-_PATH = re.compile(r"^/(Users|Groups)(?:/([^/]+))?$")
+_PATH = re.compile(r"^/(Users|Groups)(?:/([^/]+))?/?$")  # a trailing slash, as over HTTP
 _REF = re.compile(r"bulkId:([^\s\"/]+)")
 
 
