@@ -16,7 +16,8 @@ from tenure.domain.audit import Actor, AuditAction
 from tenure.domain.errors import InvalidFilter, InvalidSyntax, NotFound
 from tenure.scim import groups as scim_groups
 from tenure.scim import users as scim_users
-from tenure.scim.filter import GROUPS, USERS, Catalogue, compile_bound, compile_filter, ordering
+from tenure.scim.filter import compile_bound, compile_filter, ordering
+from tenure.scim.filterable import GROUPS, USERS, Catalogue
 from tenure.scim.patch import apply_patch, plan_group_patch
 from tenure.scim.query import ListQuery
 from tenure.scim.resources import project
