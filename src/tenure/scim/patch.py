@@ -45,14 +45,9 @@ from tenure.domain.errors import (
     NoTarget,
 )
 from tenure.scim import shapes
-from tenure.scim.patch_values import (
+from tenure.scim.patch_values import check_filter, describe, get_ci, pop_ci, set_ci, short
+from tenure.scim.patch_writers import (
     Target,
-    check_filter,
-    describe,
-    get_ci,
-    pop_ci,
-    set_ci,
-    short,
     write_entries,
     write_manager,
     write_multi,
