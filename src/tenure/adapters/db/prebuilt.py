@@ -5,8 +5,9 @@ once with bound parameters. SQLAlchemy still builds and compiles them, once; wha
 otherwise do on every execution (an execution context, parameter processing, a result set-up)
 cost about 2.7 times psycopg's own work per statement, measured (``docs/performance.md``). So on
 PostgreSQL a :class:`Prebuilt` statement is compiled once per set of parameter names into a
-:class:`_Plan` (the SQL, the statement's own literal values, SQLAlchemy's bind processors for
-its types) and executed on the connection's psycopg cursor, inside the same transaction.
+:class:`~tenure.adapters.db.plans.Plan` (the SQL, the statement's own literal values,
+SQLAlchemy's bind processors for its types) and executed on the connection's psycopg cursor,
+inside the same transaction.
 
 What a plan does not cover falls back to SQLAlchemy's own execution: a statement whose result
 columns need SQLAlchemy's result processing, or whose expanding ``IN`` cannot be sent as one
@@ -16,33 +17,23 @@ handling, so callers (and the retries) see exactly what they would see otherwise
 
 from __future__ import annotations
 
-import re
 import select
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from itertools import chain
-from operator import itemgetter
 from typing import Any, cast
 
 from psycopg import AsyncRawCursor, RawCursor
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Executable, Select, Table
 from sqlalchemy.engine.interfaces import DBAPICursor
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.visitors import iterate
 from sqlalchemy.util import await_
 
 from tenure.adapters.db import driver as db_driver
+from tenure.adapters.db.plans import ONE_ROW, PLACEHOLDER, Plan
 
-# SQLAlchemy marks a parameter the caller must give with this symbol (``construct_params``).
-_REQUIRED_NAME = "REQUIRED"
-_EXPANDING = re.compile(r"(NOT )?IN \(__\[POSTCOMPILE_(\w+)\]\)")
-_NAMED = re.compile(r"%\((\w+)\)s|%%")
-_ONE_ROW = re.compile(rb"^(INSERT INTO \S+ \([^)]*\) VALUES )(\([^()]*\))$")
-_PLACEHOLDER = re.compile(rb"\$(\d+)")
 _ROWS_MAX = 100  # rows per multi-row INSERT; more go in several
 _TOGETHER_MAX = 8  # inserts sent as one statement (data-modifying WITH clauses)
 
@@ -54,7 +45,7 @@ class Prebuilt:
 
     def __init__(self, stmt: Executable) -> None:
         self.stmt = stmt
-        self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan | None] = {}
+        self._plans: dict[tuple[frozenset[str], frozenset[str]], Plan | None] = {}
         # What a write statement changes (``HeldWrites`` orders writes by it): its table, and
         # whether it only inserts; None and False for a read.
         self.table: Any = getattr(stmt, "table", None)
@@ -63,7 +54,7 @@ class Prebuilt:
 
     def plan(
         self, conn: Connection, params: Mapping[str, Any], *, many: bool = False
-    ) -> _Plan | None:
+    ) -> Plan | None:
         """The plan for these parameter names; a list of one compares as a single value
         (unless the plan serves ``many`` parameter sets, whose lists may differ)."""
         names = frozenset(params)
@@ -76,11 +67,11 @@ class Prebuilt:
 
     def _compiled(
         self, conn: Connection, names: frozenset[str], single: frozenset[str]
-    ) -> _Plan | None:
+    ) -> Plan | None:
         try:
             return self._plans[names, single]
         except KeyError:
-            plan = self._plans[names, single] = _Plan.compile(self.stmt, conn, names, single)
+            plan = self._plans[names, single] = Plan.compile(self.stmt, conn, names, single)
             return plan
 
 
@@ -100,126 +91,6 @@ def plain_read(stmt: Executable) -> frozenset[Any] | None:
 
 
 _NONE: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    text: str  # the SQL as SQLAlchemy compiled it (for error messages)
-    sql: bytes  # the same with numbered placeholders, for psycopg's raw cursor
-    order: tuple[str, ...]  # the parameter behind each placeholder
-    defaults: dict[str, Any]  # literal values the statement carries, and optional parameters
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]  # SQLAlchemy's bind processors
-    row: type[tuple[Any, ...]] | None  # the row class, when the statement returns rows
-    lists: tuple[str, ...]  # the parameters of ``IN`` lists
-    single: frozenset[str]  # those of them sent as one value, not an array
-    rows_at_once: bool  # a plain ``INSERT … VALUES (…)``: many rows go as one statement
-    pick: Callable[[Mapping[str, Any]], Sequence[Any]]  # the values of ``order``, as a tuple
-
-    @classmethod
-    def compile(
-        cls, stmt: Executable, conn: Connection, names: frozenset[str], single: frozenset[str]
-    ) -> _Plan | None:
-        """Compile for these parameter names; the ``IN`` lists named in ``single`` hold one
-        value, and compare as ``=`` (or ``<>``) to it.
-
-        Why: PostgreSQL plans a prepared statement generically after five runs, unless the
-        generic plan looks costlier than the custom ones. For ``= ANY($n)`` it cannot know the
-        array's length and keeps planning every run (about a third of a statement's time in
-        PostgreSQL, measured); a single value gets the generic plan, and one member added or
-        removed is the change an IdP sends most.
-        """
-        compiled = cast(ClauseElement, stmt).compile(
-            dialect=conn.dialect, column_keys=sorted(names)
-        )
-        assert isinstance(compiled, SQLCompiler)
-        columns = compiled._result_columns
-        if any(c[3]._cached_result_processor(conn.dialect, None) for c in columns):
-            return None  # a type SQLAlchemy post-processes: leave it to SQLAlchemy
-        lists = tuple(m.group(2) for m in _EXPANDING.finditer(compiled.string))
-        sql = _EXPANDING.sub(lambda m: _as_array(m, single), compiled.string)
-        if "__[POSTCOMPILE" in sql:
-            return None
-        defaults = {
-            k: v
-            for k, v in compiled.construct_params(_check=False).items()
-            if getattr(v, "name", None) != _REQUIRED_NAME
-        }
-        processors: list[tuple[str, Callable[[Any], Any]]] = []
-        for name, process in compiled._bind_processors.items():
-            if not callable(process):
-                return None  # a tuple type's processors: leave it to SQLAlchemy
-            processors.append((name, process))
-        row = _row_class([c[0] for c in columns]) if columns else None
-        raw, order = _numbered(sql)
-        rows_at_once = _ONE_ROW.match(raw) is not None and len(_PLACEHOLDER.findall(raw)) == len(
-            order
-        )
-        return cls(
-            sql,
-            raw,
-            order,
-            defaults,
-            tuple(processors),
-            row,
-            lists,
-            single,
-            rows_at_once,
-            _picker(order),
-        )
-
-    def params(self, given: Mapping[str, Any]) -> Sequence[Any]:
-        values = {**self.defaults, **given}
-        for name in self.single:
-            values[name] = values[name][0]
-        for name, process in self.processors:
-            if name in values:
-                values[name] = process(values[name])
-        return self.pick(values)
-
-
-def _picker(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
-    """The values of ``order``'s parameters, in that order, as a tuple (one C call)."""
-    if len(order) == 1:
-        name = order[0]
-        return lambda values: (values[name],)
-    if not order:
-        return lambda _values: ()
-    return cast("Callable[[Mapping[str, Any]], Sequence[Any]]", itemgetter(*order))
-
-
-def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
-    """``%(name)s`` placeholders as ``$1 … $n`` (a name used twice keeps its number): psycopg
-    then sends the statement as it is, with no parsing per execution."""
-    order: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name is None:
-            return "%"
-        if name not in order:
-            order.append(name)
-        return f"${order.index(name) + 1}"
-
-    return _NAMED.sub(number, sql).encode(), tuple(order)
-
-
-def _as_array(match: re.Match[str], single: frozenset[str]) -> str:
-    """``x IN (…)`` with a list of any length as one array parameter: one SQL text, preparable
-    (or, for a list in ``single``, as its one value)."""
-    negated, name = match.group(1), match.group(2)
-    if name in single:
-        return f"{'<>' if negated else '='} %({name})s"
-    return f"{'<> ALL' if negated else '= ANY'}(%({name})s)"
-
-
-def _row_class(names: Sequence[str]) -> type[tuple[Any, ...]]:
-    """A tuple whose columns read as attributes, like SQLAlchemy's ``Row``."""
-    ns: dict[str, Any] = {"__slots__": ()}
-    for i, name in enumerate(names):
-        ns[name] = property(itemgetter(i))
-    keys = tuple(names)
-    ns["_mapping"] = property(lambda row: dict(zip(keys, row, strict=True)))
-    return type("Row", (tuple,), ns)
 
 
 class Rows:
@@ -301,16 +172,16 @@ def _rows_sql(sql: bytes, n: int) -> bytes:
     """A one-row ``INSERT … VALUES ($1 … $k)`` as ``n`` rows in one statement (``$k+1 …`` for the
     second): one round trip and one plan, where psycopg's ``executemany`` would run a pipeline
     of ``n`` statements."""
-    match = _ONE_ROW.match(sql)
+    match = ONE_ROW.match(sql)
     assert match is not None
     head, row = match.groups()
-    width = len(_PLACEHOLDER.findall(row))
+    width = len(PLACEHOLDER.findall(row))
     return head + b", ".join(_shifted(row, i * width) for i in range(n))
 
 
 def _shifted(sql: bytes, by: int) -> bytes:
     """``sql`` with each placeholder ``$k`` numbered ``$k+by``."""
-    return _PLACEHOLDER.sub(lambda m: b"$%d" % (int(m.group(1)) + by), sql) if by else sql
+    return PLACEHOLDER.sub(lambda m: b"$%d" % (int(m.group(1)) + by), sql) if by else sql
 
 
 def execute_together(
@@ -414,7 +285,7 @@ def untouched(conn: Connection) -> bool:
 
 def _together(
     conn: Connection, writes: Sequence[tuple[Prebuilt, Sequence[Mapping[str, Any]]]]
-) -> list[tuple[_Plan, Sequence[Mapping[str, Any]]]] | None:
+) -> list[tuple[Plan, Sequence[Mapping[str, Any]]]] | None:
     """Each write's plan, when all of them can go as one statement; None otherwise: SQLite,
     nothing to write, too many, or one that cannot be a ``WITH`` clause (it returns rows, has
     clauses of its own, or has several rows that are not a plain ``INSERT … VALUES``)."""
@@ -440,7 +311,7 @@ def _with_sql(parts: tuple[tuple[bytes, int], ...]) -> bytes:
     for sql, n in parts:
         rows = _rows_sql(sql, n) if n > 1 else sql
         texts.append(_shifted(rows, offset))
-        offset += len(_PLACEHOLDER.findall(rows))
+        offset += len(PLACEHOLDER.findall(rows))
     clauses = [b"w%d AS (%s)" % (i, text) for i, text in enumerate(texts[:-1])]
     return (b"WITH " + b", ".join(clauses) + b" " if clauses else b"") + texts[-1]
 
