@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from tenure.adapters.db.prebuilt import plain_read
-from tenure.adapters.db.repositories.groups import _ADD_LIVE_HELD_PG, _MEMBERS
+from tenure.adapters.db.repositories.groups import _MEMBERS
+from tenure.adapters.db.repositories.member_changes import ADD_LIVE_HELD_PG
 from tenure.adapters.db.tables import group_members, memberships, users
 
 
@@ -23,4 +24,4 @@ def test_locking_or_writing_statements_are_not_plain_reads() -> None:
     assert plain_read(insert(users)) is None
     made = insert(users).returning(users.c.id).cte("made")
     assert plain_read(select(made.c.id)) is None
-    assert _ADD_LIVE_HELD_PG.reads is None  # a SELECT over an INSERT … RETURNING
+    assert ADD_LIVE_HELD_PG.reads is None  # a SELECT over an INSERT … RETURNING

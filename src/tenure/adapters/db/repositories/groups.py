@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, Table, any_, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TENANT, Bound, TenantRepository, tenant
-from tenure.adapters.db.repositories.memberships import (
-    active_rows,
-    collect_standing,
-    standing_rows,
+from tenure.adapters.db.repositories.member_changes import (
+    ADD_LIVE_HELD_PG,
+    ADD_LIVE_HELD_PG_MANY,
+    ADD_SQLITE,
+    LIVE,
+    REMOVE_HELD_PG,
+    REMOVE_MEMBERS,
 )
+from tenure.adapters.db.repositories.standing import collect_standing
 from tenure.adapters.db.rows import to_group, to_membership, to_org, to_room
 from tenure.adapters.db.tables import (
     group_members,
     groups,
-    memberships,
     organisations,
     rooms,
     unknown_members,
-    users,
 )
 from tenure.domain.directory import Group, Room
 from tenure.domain.membership import Membership, Standing
@@ -183,7 +182,7 @@ class GroupRepository(TenantRepository):
         for chunk in _chunks(wanted):
             if known is not None:
                 rows = self.run(
-                    _ADD_LIVE_HELD_PG_MANY if len(chunk) > 1 else _ADD_LIVE_HELD_PG,
+                    ADD_LIVE_HELD_PG_MANY if len(chunk) > 1 else ADD_LIVE_HELD_PG,
                     group_id=group_id,
                     user_ids=chunk,
                     added_at=at,
@@ -196,7 +195,7 @@ class GroupRepository(TenantRepository):
                         if r.person_active:
                             collect_standing(known, r.person, r)
                 continue
-            found = {r.id: bool(r.active) for r in self.run(_LIVE, user_ids=chunk)}
+            found = {r.id: bool(r.active) for r in self.run(LIVE, user_ids=chunk)}
             live.update(found)
             values = [
                 {"group_id": group_id, "user_id": u, "org_id": self.org_id, "added_at": at}
@@ -204,7 +203,7 @@ class GroupRepository(TenantRepository):
                 if u in found
             ]
             if values:
-                fresh.update(self.conn.scalars(_ADD_SQLITE, values))
+                fresh.update(self.conn.scalars(ADD_SQLITE, values))
         return live, [u for u in wanted if u in fresh], known
 
     def remove_members(
@@ -222,10 +221,10 @@ class GroupRepository(TenantRepository):
         )
         for chunk in _chunks(user_ids):
             if active is None:
-                found = self.run(_REMOVE_MEMBERS, group_id=group_id, user_ids=chunk)
+                found = self.run(REMOVE_MEMBERS, group_id=group_id, user_ids=chunk)
                 removed.extend(found.scalars())
                 continue
-            rows = self.run(_REMOVE_HELD_PG, group_id=group_id, user_ids=chunk, room_id=room_id)
+            rows = self.run(REMOVE_HELD_PG, group_id=group_id, user_ids=chunk, room_id=room_id)
             for r in rows:
                 removed.append(r.person)
                 if r.id is not None:
@@ -343,117 +342,6 @@ def _for_change(dialect: str) -> Prebuilt:
     )
     # SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the group's row.
     return Prebuilt(stmt.with_for_update(of=groups) if dialect == "postgresql" else stmt)
-
-
-_LIVE_USERS = select(users.c.id, users.c.active).where(
-    tenant(users),
-    users.c.id.in_(bindparam("user_ids", expanding=True)),
-    users.c.deleted_at.is_(None),
-)
-_LIVE = Prebuilt(_LIVE_USERS)
-_ADD_SQLITE = (
-    sqlite_insert(group_members)
-    .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
-    .returning(group_members.c.user_id)
-)
-
-
-def _live_many() -> Any:
-    """The live users among several ``user_ids``, joined from ``unnest`` of the list to the
-    primary key. With statistics PostgreSQL looks each id up; without them (autovacuum off,
-    or a new database before its first ANALYZE) it hashes the organisation's users once.
-    ``id = ANY(list)`` there filtered every user of the organisation against the whole list,
-    chunk after chunk: a full replace of 20k members took 12.5 s (docs/performance.md)."""
-    ids = bindparam("user_ids", type_=ARRAY(users.c.id.type))
-    asked = func.unnest(ids).table_valued("id", name="asked").render_derived()
-    return (
-        select(users.c.id, users.c.active)
-        .select_from(asked.join(users, users.c.id == asked.c.id))
-        .where(tenant(users), users.c.deleted_at.is_(None))
-    )
-
-
-def _add_live_held_pg(many: bool) -> Prebuilt:
-    """One id keeps ``IN``, which the prebuilt statement sends as ``=`` with a generic plan
-    (the single member change IdPs send most); several go through :func:`_live_many`."""
-    live = (_live_many() if many else _LIVE_USERS).cte("live")
-    inserted = (
-        pg_insert(group_members)
-        .from_select(
-            ["group_id", "user_id", "org_id", "added_at"],
-            select(
-                bindparam("group_id", type_=group_members.c.group_id.type),
-                live.c.id,
-                bindparam(TENANT, type_=group_members.c.org_id.type),
-                bindparam("added_at", type_=group_members.c.added_at.type),
-            ),
-        )
-        .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
-        .returning(group_members.c.user_id)
-        .cte("inserted")
-    )
-    held = _held(
-        standing_rows,
-        select(inserted.c.user_id)
-        .join(live, live.c.id == inserted.c.user_id)
-        .where(live.c.active.is_(True)),
-    )
-    return Prebuilt(
-        select(
-            live.c.id.label("person"),
-            live.c.active.label("person_active"),
-            inserted.c.user_id.is_not(None).label("person_added"),
-            *held.c,
-        )
-        .select_from(
-            live.outerjoin(inserted, inserted.c.user_id == live.c.id).outerjoin(
-                held, held.c.user_id == live.c.id
-            )
-        )
-        .order_by(held.c.id)
-    )
-
-
-def _held(rows: Callable[[ColumnElement[bool]], Select[Any]], people: Any) -> Any:
-    """``rows`` (``standing_rows`` for an add, ``active_rows`` for a removal) of ``people``
-    (a select of user ids) in the room ``room_id``, locked in id order as the memberships
-    repository locks them; materialised, so every row is locked before the rows are joined.
-
-    ``people`` is gathered into an array first, so PostgreSQL looks the memberships up once,
-    as for a list of ids, whatever its statistics say: a plan made while the table was small
-    joined them person by person with a scan of the whole table each (a group filled by
-    batches of 100 slowed from 36 to 6 batches a second by 20k members).
-    """
-    picked = memberships.c.user_id == any_(func.array(people.scalar_subquery()))
-    return rows(picked).with_for_update(of=memberships).cte("held").prefix_with("MATERIALIZED")
-
-
-_ADD_LIVE_HELD_PG = _add_live_held_pg(many=False)
-_ADD_LIVE_HELD_PG_MANY = _add_live_held_pg(many=True)
-
-_REMOVING = (
-    delete(group_members)
-    .where(
-        tenant(group_members),
-        group_members.c.group_id == bindparam("group_id"),
-        group_members.c.user_id.in_(bindparam("user_ids", expanding=True)),
-    )
-    .returning(group_members.c.user_id)
-)
-_REMOVE_MEMBERS = Prebuilt(_REMOVING)
-
-
-def _remove_held_pg() -> Prebuilt:
-    gone = _REMOVING.cte("gone")
-    held = _held(active_rows, select(gone.c.user_id))
-    return Prebuilt(
-        select(gone.c.user_id.label("person"), *held.c)
-        .select_from(gone.outerjoin(held, held.c.user_id == gone.c.user_id))
-        .order_by(held.c.id)
-    )
-
-
-_REMOVE_HELD_PG = _remove_held_pg()
 
 
 _TOUCH = Prebuilt(
