@@ -99,8 +99,9 @@ async def _body(request: Incoming, runtime: Runtime) -> Any:
     except orjson.JSONDecodeError:
         raise InvalidSyntax("the request body is not valid JSON") from None
     # orjson refuses half a surrogate pair; only an escape can make a NUL (domain/text.py).
-    if b"\\u0000" in raw and first_unstorable(body) is not None:
-        raise InvalidInput(NUL_DETAIL)
+    unstorable = first_unstorable(body) if b"\\u0000" in raw else None
+    if unstorable is not None:
+        raise InvalidInput(unstorable)
     return body
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from tenure.domain.errors import TenureError
-from tenure.domain.text import first_unstorable, why_unstorable
+from tenure.domain.text import first_unstorable
 
 log = logging.getLogger("tenure.api")
 
@@ -52,12 +52,9 @@ class AdminRoute(APIRoute):
 def _unstorable(request: Request, body: bytes) -> str | None:
     """Why the path, a query value or a string of the JSON body cannot be stored, or None
     (``domain/text.py``). Only an escape (``\\u``) puts such a string in a JSON body."""
-    for text in (str(request.scope.get("path", "")), *request.query_params.values()):
-        why = why_unstorable(text)
-        if why is not None:
-            return why
-    if b"\\u" not in body:
-        return None
+    why = first_unstorable([str(request.scope.get("path", "")), *request.query_params.values()])
+    if why is not None or b"\\u" not in body:
+        return why
     try:
         document = json.loads(body)
     except ValueError:

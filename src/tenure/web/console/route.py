@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tenure.domain.errors import InvalidInput, TenureError
-from tenure.domain.text import why_unstorable
+from tenure.domain.text import first_unstorable
 from tenure.web.console.render import redirect, render, safe_next, secure_headers
 from tenure.web.console.session import ORG_COOKIE, LoginRequired, OrgRequired, check_same_origin
 
@@ -71,10 +71,9 @@ async def _refuse_unstorable(request: Request) -> None:
     if request.method == "POST":
         form = await request.form()  # kept on the request: the handler reads the same
         texts.extend(v for v in form.values() if isinstance(v, str))
-    for text in texts:
-        why = why_unstorable(text)
-        if why is not None:
-            raise InvalidInput(f"That text cannot be used: {why}.")
+    why = first_unstorable(texts)
+    if why is not None:
+        raise InvalidInput(f"That text cannot be used: {why}.")
 
 
 class ConsoleRoute(APIRoute):
