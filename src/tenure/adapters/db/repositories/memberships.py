@@ -54,7 +54,7 @@ class MembershipRepository(TenantRepository):
         found: dict[str, list[Membership]] = {u: [] for u in ids}
         if not ids:
             return found
-        stmt = _in_room(self.dialect if lock else "")
+        stmt = _of_people(_every_row, self.dialect if lock else "")
         for row in self.run(stmt, room_id=room_id, user_ids=ids):
             found[row.user_id].append(to_membership(row))
         return found
@@ -328,24 +328,17 @@ _END_PERIOD = Prebuilt(
 )
 
 
-@cache
-def _in_room(lock_for: str) -> Prebuilt:
-    """Memberships of some people in one room; ``lock_for`` names the dialect to lock on
-    (empty: no lock)."""
-    stmt = select(memberships).where(
-        tenant(memberships),
-        memberships.c.room_id == bindparam("room_id"),
-        memberships.c.user_id.in_(bindparam("user_ids", expanding=True)),
-    )
-    if lock_for == "postgresql":
-        return Prebuilt(stmt.order_by(memberships.c.id).with_for_update())
-    return Prebuilt(stmt.order_by(memberships.c.id) if lock_for else stmt)
+def _every_row(people: ColumnElement[bool]) -> Select[Any]:
+    """Every membership (any status) of the people ``people`` picks in the room ``room_id``,
+    in id order."""
+    m = memberships
+    return select(m).where(tenant(m), m.c.room_id == bindparam("room_id"), people).order_by(m.c.id)
 
 
 @cache
 def _of_people(rows: Callable[[ColumnElement[bool]], Select[Any]], dialect: str) -> Prebuilt:
-    """``rows`` (:func:`standing_rows`, :func:`active_rows`) of the people ``user_ids``,
-    locked on PostgreSQL."""
+    """``rows`` (:func:`standing_rows`, :func:`active_rows`, :func:`_every_row`) of the people
+    ``user_ids``, locked on PostgreSQL (``dialect`` empty: read without a lock)."""
     stmt = rows(memberships.c.user_id.in_(bindparam("user_ids", expanding=True)))
     return Prebuilt(stmt.with_for_update(of=memberships) if dialect == "postgresql" else stmt)
 
