@@ -14,7 +14,6 @@ import httpx
 from tests.e2e.helpers import (
     BULK_REQUEST,
     GROUP,
-    PATCH_OP,
     SEARCH_REQUEST,
     USER,
     assert_scim_error,
@@ -96,15 +95,12 @@ def test_bulk_reads_a_reference_only_where_it_is_a_whole_value(scim: httpx.Clien
                     "method": "POST",
                     "path": "/Users",
                     "bulkId": "kim",
-                    "data": {"schemas": [USER], "userName": user_name, "title": title},
+                    "data": user_body(user_name, title=title),
                 },
                 {
                     "method": "PATCH",
                     "path": "/Users/bulkId:kim/",
-                    "data": {
-                        "schemas": [PATCH_OP],
-                        "Operations": [{"op": "replace", "path": "displayName", "value": "Kim"}],
-                    },
+                    "data": patch_body({"op": "replace", "path": "displayName", "value": "Kim"}),
                 },
                 {"method": "POST", "path": "/Users", "bulkId": " ", "data": {"schemas": [USER]}},
             ],
