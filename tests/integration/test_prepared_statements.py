@@ -1,6 +1,6 @@
 """What PostgreSQL keeps prepared on a SCIM connection: the statements survive a request that
-rolls back, and an IdP's look-up is planned once, generically, not on every run. And how the
-connection's mode is set.
+rolls back, an IdP's look-up is planned once, generically, not on every run, and so are the
+statements of a one-member change. And how the connection's mode is set.
 
 PostgreSQL only: SQLite prepares nothing across statements.
 """
@@ -22,7 +22,7 @@ from tenure.settings import Settings
 from tenure.web.app import create_app
 from tests.conftest import make_tenant
 from tests.integration.pg_only import pg_url
-from tests.integration.scim_helpers import patch, user_body
+from tests.integration.scim_helpers import group_body, patch, user_body
 
 __all__ = ["pg_url"]  # fixtures
 
@@ -81,6 +81,76 @@ def test_an_idps_look_up_is_planned_generically_across_a_rolled_back_request(
     assert len(by_user_name) == 1, plans  # still prepared after the rollback
     assert "OFFSET" not in by_user_name[0].statement
     assert by_user_name[0].generic_plans >= 1  # planned once, not for every name
+
+
+def test_one_member_changes_are_planned_generically_never_for_their_values(
+    pg_url: str,
+) -> None:
+    """PostgreSQL's default plans a statement for its values at its first five runs, and
+    for ever after when the generic plan is estimated dearer: the member statements of a
+    SCIM write were planned anew at every change."""
+    tenant = make_tenant(pg_url)
+    app = create_app(Settings(database_url=pg_url, db_pool_size=1))
+    with TestClient(app, base_url="http://t") as client:
+        ids = [
+            client.post("/scim/v2/Users", json=user_body(f"m{i}"), headers=tenant.scim).json()["id"]
+            for i in range(4)
+        ]
+        made = client.post(
+            "/scim/v2/Groups", json=group_body("Board", ids[:2]), headers=tenant.scim
+        )
+        group = f"/scim/v2/Groups/{made.json()['id']}"
+        for _ in range(4):
+            for person in ids[2:]:
+                add = patch({"op": "add", "path": "members", "value": [{"value": person}]})
+                remove = patch({"op": "remove", "path": f'members[value eq "{person}"]'})
+                for change in (add, remove):
+                    done = client.patch(group, json=change, headers=tenant.scim)
+                    assert done.status_code == 200, done.text
+        members = client.get(group, headers=tenant.scim).json()["members"]
+        plans = _plans_on_the_scim_connection(client)
+
+    assert sorted(m["value"] for m in members) == sorted(ids[:2])
+    changes = [p for p in plans if p.statement.startswith(("WITH live AS", "WITH gone AS"))]
+    assert len(changes) == 2, plans  # the add and the removal, each prepared once
+    for plan in changes:
+        assert plan.custom_plans == 0, plan
+        assert plan.generic_plans >= 6, plan
+
+
+def test_a_scim_write_transaction_alone_plans_generically(pg_url: str) -> None:
+    """``SET LOCAL`` ends with the transaction: reads in autocommit keep the default, and so
+    does a transaction with an isolation level of its own (psycopg's own BEGIN)."""
+    mode = "SELECT current_setting('plan_cache_mode')"
+
+    async def check() -> None:
+        dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+        conn = await AsyncConnection.connect(dsn)
+        try:
+            assert await (await conn.execute(mode)).fetchone() == ("force_generic_plan",)
+            await conn.commit()
+            await conn.set_autocommit(True)
+            assert await (await conn.execute(mode)).fetchone() == ("auto",)
+            await conn.set_autocommit(False)
+            await conn.set_isolation_level(psycopg.IsolationLevel.SERIALIZABLE)
+            assert await (await conn.execute(mode)).fetchone() == ("auto",)
+            await conn.rollback()
+            await conn.set_isolation_level(None)
+            # A server that ended the session (a restart): the BEGIN fails as psycopg's does.
+            pid = conn.info.backend_pid
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as other:
+                await other.execute("SELECT pg_terminate_backend(%s)", [pid])
+            try:
+                await conn.execute("SELECT 1")
+            except psycopg.OperationalError:
+                pass
+            else:
+                raise AssertionError("a transaction began on a session the server ended")
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, check()).result()
 
 
 def test_statements_prepared_in_a_rolled_back_transaction_still_run(pg_url: str) -> None:

@@ -1,4 +1,5 @@
-"""psycopg connections that keep their prepared statements across a ROLLBACK, and one cursor.
+"""psycopg connections that keep their prepared statements across a ROLLBACK, and one cursor;
+SCIM's also plan the statements of their write transactions generically.
 
 psycopg forgets every statement it has prepared when a transaction rolls back, and sends
 ``DEALLOCATE ALL``: a transaction that created a table and prepared a statement on it could
@@ -16,6 +17,15 @@ made per statement started with no adapters: it copied the connection's map, and
 dumpers of the parameters and the loaders of the columns again (about a tenth of a look-up's CPU
 in the driver). The kept one keeps them while it runs the same statement again, and a unit of
 work runs its statements one after another, so no two ever share it at once.
+
+The connections that serve SCIM (``AsyncConnection``) begin a write transaction with ``BEGIN;
+SET LOCAL plan_cache_mode = force_generic_plan``, in the one round trip psycopg's ``BEGIN``
+takes. Those transactions run a fixed set of statements keyed by ids (a group locked, one
+member added or removed with the memberships of the people, the held writes), and PostgreSQL's
+default kept planning the member statements anew for their values at every run: about 0.4 ms
+of a one-member change, for a plan that in a small room scanned the whole room where the
+generic plan looks the person up (``docs/performance.md``). ``LOCAL`` ends with the
+transaction: reads, in autocommit, keep PostgreSQL's default.
 """
 
 from __future__ import annotations
@@ -24,10 +34,11 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import psycopg
-from psycopg import pq
+from psycopg import errors, generators, pq
 from psycopg.abc import PQGen
 
 _Cursor = TypeVar("_Cursor", psycopg.RawCursor[Any], psycopg.AsyncRawCursor[Any])
+_BEGIN_GENERIC = b"BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 class _KeepsPrepared(psycopg.BaseConnection[Any]):
@@ -66,6 +77,23 @@ class AsyncConnection(
     """A connection whose waits go through the event loop (SCIM)."""
 
     _cursor_class = psycopg.AsyncRawCursor
+
+    def _start_query(self) -> PQGen[None]:
+        # Only the plain BEGIN psycopg would send (no isolation level or access mode set, no
+        # pipeline) becomes BEGIN with generic plans; anything else keeps psycopg's own.
+        if (
+            self._autocommit
+            or self._pipeline
+            or self.pgconn.transaction_status != pq.TransactionStatus.IDLE
+            or self._get_tx_start_command() != b"BEGIN"
+        ):
+            return (yield from super()._start_query())
+        self._check_connection_ok()
+        self.pgconn.send_query(_BEGIN_GENERIC)
+        for result in (yield from generators.execute(self.pgconn)):
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                raise errors.error_from_result(result, encoding=self.pgconn._encoding)
+        return None
 
     def set_autocommit_idle(self, value: bool) -> bool:
         """Set autocommit at once, without psycopg's trip through the event loop, when the
