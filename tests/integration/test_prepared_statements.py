@@ -116,17 +116,30 @@ def test_one_member_changes_are_planned_generically_never_for_their_values(
     for plan in changes:
         assert plan.custom_plans == 0, plan
         assert plan.generic_plans >= 6, plan
+    # The member list each answer carries is all of one group's rows, one to 20k: it is
+    # planned for its group, as PostgreSQL would, not with the change's generic plans.
+    member_lists = [p for p in plans if p.statement.startswith("SELECT group_members.user_id")]
+    assert len(member_lists) == 1, plans
+    assert member_lists[0].custom_plans >= 5, member_lists[0]
 
 
 def test_a_scim_write_transaction_alone_plans_generically(pg_url: str) -> None:
     """``SET LOCAL`` ends with the transaction: reads in autocommit keep the default, and so
-    does a transaction with an isolation level of its own (psycopg's own BEGIN)."""
+    do a transaction with an isolation level of its own (psycopg's own BEGIN) and the rest
+    of one whose statement asked for plans by value."""
     mode = "SELECT current_setting('plan_cache_mode')"
 
     async def check() -> None:
         dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
         conn = await AsyncConnection.connect(dsn)
         try:
+            assert await (await conn.execute(mode)).fetchone() == ("force_generic_plan",)
+            await conn.plan_for_values()  # a statement that needs plans for its values
+            assert await (await conn.execute(mode)).fetchone() == ("auto",)
+            await conn.commit()
+            await conn.plan_for_values()  # before the transaction: it begins as PostgreSQL's
+            assert await (await conn.execute(mode)).fetchone() == ("auto",)
+            await conn.commit()
             assert await (await conn.execute(mode)).fetchone() == ("force_generic_plan",)
             await conn.commit()
             await conn.set_autocommit(True)

@@ -20,12 +20,14 @@ work runs its statements one after another, so no two ever share it at once.
 
 The connections that serve SCIM (``AsyncConnection``) begin a write transaction with ``BEGIN;
 SET LOCAL plan_cache_mode = force_generic_plan``, in the one round trip psycopg's ``BEGIN``
-takes. Those transactions run a fixed set of statements keyed by ids (a group locked, one
-member added or removed with the memberships of the people, the held writes), and PostgreSQL's
+takes. Most statements of those transactions are keyed by ids (a group locked, one member
+added or removed with the memberships of the people, the held writes), and PostgreSQL's
 default kept planning the member statements anew for their values at every run: about 0.4 ms
 of a one-member change, for a plan that in a small room scanned the whole room where the
-generic plan looks the person up (``docs/performance.md``). ``LOCAL`` ends with the
-transaction: reads, in autocommit, keep PostgreSQL's default.
+generic plan looks the person up (``docs/performance.md``). A statement whose best plan does
+depend on its values (all the members of one group: from one to 20k rows) asks for plans by
+value first (:meth:`AsyncConnection.plan_for_values`). ``LOCAL`` ends with the transaction:
+reads, in autocommit, keep PostgreSQL's default.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from psycopg.abc import PQGen
 
 _Cursor = TypeVar("_Cursor", psycopg.RawCursor[Any], psycopg.AsyncRawCursor[Any])
 _BEGIN_GENERIC = b"BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
+_FOR_VALUES = b"SET LOCAL plan_cache_mode TO DEFAULT"
 
 
 class _KeepsPrepared(psycopg.BaseConnection[Any]):
@@ -78,6 +81,9 @@ class AsyncConnection(
 
     _cursor_class = psycopg.AsyncRawCursor
 
+    _generic = False  # the open transaction plans generically
+    _begin_for_values = False  # the next transaction plans for values, as PostgreSQL would
+
     def _start_query(self) -> PQGen[None]:
         # Only the plain BEGIN psycopg would send (no isolation level or access mode set, no
         # pipeline) becomes BEGIN with generic plans; anything else keeps psycopg's own.
@@ -85,15 +91,30 @@ class AsyncConnection(
             self._autocommit
             or self._pipeline
             or self.pgconn.transaction_status != pq.TransactionStatus.IDLE
-            or self._get_tx_start_command() != b"BEGIN"
         ):
+            return (yield from super()._start_query())
+        if self._begin_for_values or self._get_tx_start_command() != b"BEGIN":
+            self._generic = self._begin_for_values = False
             return (yield from super()._start_query())
         self._check_connection_ok()
         self.pgconn.send_query(_BEGIN_GENERIC)
         for result in (yield from generators.execute(self.pgconn)):
             if result.status != pq.ExecStatus.COMMAND_OK:
                 raise errors.error_from_result(result, encoding=self.pgconn._encoding)
+        self._generic = True
         return None
+
+    async def plan_for_values(self) -> None:
+        """Before a statement whose best plan depends on its values: the transaction plans
+        statements for their values from here on. A round trip only in a transaction already
+        begun with generic plans; one about to begin (autocommit off, nothing sent yet)
+        begins with psycopg's own BEGIN instead."""
+        status = self.pgconn.transaction_status
+        if status == pq.TransactionStatus.INTRANS and self._generic:
+            await self.execute(_FOR_VALUES, prepare=False)
+            self._generic = False
+        elif status == pq.TransactionStatus.IDLE and not self._autocommit:
+            self._begin_for_values = True
 
     def set_autocommit_idle(self, value: bool) -> bool:
         """Set autocommit at once, without psycopg's trip through the event loop, when the

@@ -41,10 +41,13 @@ _TOGETHER_MAX = 8  # inserts sent as one statement (data-modifying WITH clauses)
 class Prebuilt:
     """A statement built once per process (module level), run by :func:`execute`."""
 
-    __slots__ = ("_plans", "inserts", "reads", "stmt", "table")
+    __slots__ = ("_plans", "for_values", "inserts", "reads", "stmt", "table")
 
-    def __init__(self, stmt: Executable) -> None:
+    def __init__(self, stmt: Executable, *, for_values: bool = False) -> None:
         self.stmt = stmt
+        # Its best plan depends on its values (all of one group's rows, say): it is planned
+        # for them even in a transaction that plans generically (:func:`plan_for_values`).
+        self.for_values = for_values
         self._plans: dict[tuple[frozenset[str], frozenset[str]], Plan | None] = {}
         # What a write statement changes (``HeldWrites`` orders writes by it): its table, and
         # whether it only inserts; None and False for a read.
@@ -123,6 +126,8 @@ def execute(conn: Connection, prebuilt: Prebuilt, params: Mapping[str, Any]) -> 
     """Run one prebuilt statement: on PostgreSQL by its plan, otherwise by SQLAlchemy."""
     if conn.dialect.name != "postgresql":
         return conn.execute(prebuilt.stmt, params)
+    if prebuilt.for_values:
+        plan_for_values(conn)
     plan = prebuilt.plan(conn, params)
     if plan is None:
         return conn.execute(prebuilt.stmt, params)
@@ -254,6 +259,18 @@ def begin_deferred(conn: Connection) -> None:
     if info.get(_DEFERRED):
         info[_DEFERRED] = False
         _set_autocommit(_driver(conn), False)
+
+
+def plan_for_values(conn: Connection) -> None:
+    """Before a statement whose best plan depends on its values (a whole group's members, a
+    whole room's memberships: from one row to 20k): a SCIM write transaction, which plans
+    generically (``driver.AsyncConnection``), plans for values from here on."""
+    if conn.dialect.name != "postgresql":
+        return
+    begin_deferred(conn)
+    driver = _driver(conn)
+    if isinstance(driver, db_driver.AsyncConnection):
+        await_(driver.plan_for_values())
 
 
 def _set_autocommit(driver: db_driver.Connection | db_driver.AsyncConnection, value: bool) -> None:

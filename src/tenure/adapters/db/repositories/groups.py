@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.adapters.db.prebuilt import Prebuilt
+from tenure.adapters.db.prebuilt import Prebuilt, plan_for_values
 from tenure.adapters.db.repositories.base import TENANT, Bound, TenantRepository, tenant
 from tenure.adapters.db.repositories.member_changes import (
     ADD_LIVE_HELD_PG,
@@ -114,6 +114,7 @@ class GroupRepository(TenantRepository):
             .where(self.scoped(groups), groups.c.id == group.id)
             .values(deleted_at=group.deleted_at, updated_at=group.updated_at, version=group.version)
         )
+        plan_for_values(self.conn)  # every member: from one row to 20k
         self.conn.execute(
             delete(group_members).where(
                 self.scoped(group_members), group_members.c.group_id == group.id
@@ -147,6 +148,7 @@ class GroupRepository(TenantRepository):
         stmt = select(group_members.c.user_id).where(
             self.scoped(group_members), group_members.c.group_id == group_id
         )
+        plan_for_values(self.conn)  # every member: from one row to 20k
         return set(self.conn.scalars(stmt))
 
     def present(self, group_id: str, user_ids: Iterable[str]) -> set[str]:
@@ -361,10 +363,12 @@ _MEMBERS = Prebuilt(
     .where(
         tenant(group_members), group_members.c.group_id.in_(bindparam("group_ids", expanding=True))
     )
-    .order_by(group_members.c.group_id, group_members.c.added_at, group_members.c.user_id)
+    .order_by(group_members.c.group_id, group_members.c.added_at, group_members.c.user_id),
+    for_values=True,  # every member: from one row to 20k
 )
 _MEMBERS_OF = Prebuilt(
     select(group_members.c.user_id)
     .where(tenant(group_members), group_members.c.group_id == bindparam("group_id"))
-    .order_by(group_members.c.added_at, group_members.c.user_id)
+    .order_by(group_members.c.added_at, group_members.c.user_id),
+    for_values=True,
 )

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
 
-from tenure.adapters.db.prebuilt import Prebuilt
+from tenure.adapters.db.prebuilt import Prebuilt, plan_for_values
 from tenure.adapters.db.repositories.base import TENANT, TenantRepository, tenant
 from tenure.adapters.db.repositories.standing import active_rows, collect_standing, standing_rows
 from tenure.adapters.db.rows import to_membership, to_period
@@ -98,6 +98,7 @@ class MembershipRepository(TenantRepository):
         stmt = select(memberships).where(self.scoped(memberships), memberships.c.room_id == room_id)
         if status:
             stmt = stmt.where(memberships.c.status == status)
+        plan_for_values(self.conn)  # every membership of the room: from one row to 20k
         return [to_membership(r) for r in self.conn.execute(stmt)]
 
     def page(
