@@ -12,12 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import greenlet_spawn
 from starlette.testclient import TestClient
 
 from tenure.adapters.db.driver import AsyncConnection, Connection
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.kept import kept_for
+from tenure.adapters.db.prebuilt import open_mode, plan_for_values
 from tenure.settings import Settings
 from tenure.web.app import create_app
 from tests.conftest import make_tenant
@@ -164,6 +166,36 @@ def test_a_scim_write_transaction_alone_plans_generically(pg_url: str) -> None:
 
     with ThreadPoolExecutor(1) as thread:
         thread.submit(asyncio.run, check()).result()
+
+
+def test_a_session_lost_before_plans_by_value_fails_as_a_lost_connection(pg_url: str) -> None:
+    """What the use cases retry (``uow.retry_races``): SQLAlchemy's error for a connection
+    it has invalidated, as for any statement, not psycopg's own."""
+    app = create_app(Settings(database_url=pg_url, db_pool_size=1))
+    with TestClient(app, base_url="http://t") as client:
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        kept = kept_for(runtime.loop_engine.sync_engine)
+        dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+
+        def lose_the_session_then_plan_for_values() -> DBAPIError | None:
+            conn = kept.take()
+            try:
+                open_mode(conn, write=True)
+                conn.exec_driver_sql("SELECT 1")  # begins the transaction, generically
+                pid = conn.connection.driver_connection.info.backend_pid
+                with psycopg.connect(dsn, autocommit=True) as other:
+                    other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+                try:
+                    plan_for_values(conn)
+                except DBAPIError as error:
+                    return error
+                return None
+            finally:
+                kept.give(conn)
+
+        assert client.portal is not None
+        error = client.portal.call(greenlet_spawn, lose_the_session_then_plan_for_values)
+    assert error is not None and error.connection_invalidated
 
 
 def test_statements_prepared_in_a_rolled_back_transaction_still_run(pg_url: str) -> None:

@@ -267,10 +267,10 @@ def plan_for_values(conn: Connection) -> None:
     generically (``driver.AsyncConnection``), plans for values from here on."""
     if conn.dialect.name != "postgresql":
         return
-    begin_deferred(conn)
-    driver = _driver(conn)
-    if isinstance(driver, db_driver.AsyncConnection):
-        await_(driver.plan_for_values())
+    with _translated(conn, "SET LOCAL plan_cache_mode TO DEFAULT", ()):  # begins a deferred one
+        driver = _driver(conn)
+        if isinstance(driver, db_driver.AsyncConnection):
+            await_(driver.plan_for_values())
 
 
 def _set_autocommit(driver: db_driver.Connection | db_driver.AsyncConnection, value: bool) -> None:
