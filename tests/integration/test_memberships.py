@@ -232,6 +232,38 @@ def test_an_audit_cursor_that_is_not_an_entry_id_is_a_clear_400(
         assert r.json()["error"]["message"] == "cursor is not valid"
 
 
+def test_a_page_cursor_that_names_no_record_is_a_clear_400_and_real_ones_page(
+    client: TestClient, tenant: Tenant
+) -> None:
+    """The lists keyed by record ids refuse what no page of theirs ever handed out, as the
+    audit log does, instead of answering an empty page."""
+    b = board(client, tenant)
+    ada = b.user("ada")
+    b.add(ada)
+    for name in ("Audit", "Remuneration", "Nominations"):
+        made = client.post(f"{API}/rooms", headers=tenant.admin, json={"name": name})
+        assert made.status_code == 201, made.text
+    lists = (
+        "/rooms",
+        f"/rooms/{b.room_id}/memberships",
+        f"/users/{ada}/memberships",
+        "/restores",
+        "/restore-requests",
+    )
+    for path in lists:
+        for cursor in ("zzz", "99999999999999999999999", b.room_id.upper(), "%"):
+            r = client.get(f"{API}{path}", params={"cursor": cursor}, headers=tenant.admin)
+            assert r.status_code == 400, (path, cursor, r.text)
+            assert r.json()["error"]["message"] == "cursor is not valid"
+    first = client.get(f"{API}/rooms", params={"limit": 2}, headers=tenant.admin).json()
+    assert len(first["items"]) == 2 and first["next"] == first["items"][-1]["id"]
+    rest = client.get(
+        f"{API}/rooms", params={"limit": 2, "cursor": first["next"]}, headers=tenant.admin
+    ).json()
+    names = [r["name"] for r in first["items"] + rest["items"]]
+    assert len(names) == len(set(names)) == 4 and "Audit" in names
+
+
 def test_health_check_answers_without_credentials(client: TestClient) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
+
+from tenure.domain.errors import InvalidInput
 
 _BATCH = 4096  # random bytes drawn from the OS at a time: ids for about 400 rows
 _lock = threading.Lock()
@@ -36,3 +39,14 @@ def new_id() -> str:
     value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_WRITTEN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def cursor_id(cursor: str | None) -> str | None:
+    """A page cursor that names a record by its id, as :func:`new_id` writes ids; anything
+    else is refused rather than read as a place in the order (which answered an empty page)."""
+    if cursor is not None and _WRITTEN.fullmatch(cursor) is None:
+        raise InvalidInput("cursor is not valid")
+    return cursor

@@ -8,7 +8,7 @@ from tenure.adapters.db.uow import SqlUnitOfWork
 from tenure.domain.audit import AuditAction, AuditEntry
 from tenure.domain.clock import utcnow
 from tenure.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tenure.domain.ids import new_id
+from tenure.domain.ids import cursor_id, new_id
 from tenure.services.candidates import parse_moment, rank
 from tenure.services.restore import RestoreCommand, _execute
 from tenure.services.rooms import resolve_room
@@ -97,7 +97,7 @@ def list_requests(
     if status not in (None, "pending", "approved", "rejected"):
         raise InvalidInput("status must be pending, approved or rejected")
     with uow:
-        rows = uow.restores.requests(status=status, before=cursor, limit=limit + 1)
+        rows = uow.restores.requests(status=status, before=cursor_id(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return [_dict(r) for r in rows], (rows[-1]["id"] if more and rows else None)

@@ -10,7 +10,7 @@ from tenure.domain.audit import AuditAction, AuditEntry
 from tenure.domain.clock import utcnow
 from tenure.domain.directory import Room, User
 from tenure.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tenure.domain.ids import new_id
+from tenure.domain.ids import cursor_id, new_id
 from tenure.domain.membership import EndReason, Membership, Source, StartReason
 from tenure.domain.restore import RestorePlan, choose_target
 from tenure.services.directory import identities
@@ -233,7 +233,7 @@ def list_restores(
     uow: SqlUnitOfWork, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     with uow:
-        rows = uow.restores.page(before=cursor, limit=limit + 1)
+        rows = uow.restores.page(before=cursor_id(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return [_record(r) for r in rows], (rows[-1]["id"] if more and rows else None)

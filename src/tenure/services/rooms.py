@@ -9,7 +9,7 @@ from tenure.domain.audit import AuditAction, AuditEntry
 from tenure.domain.clock import utcnow
 from tenure.domain.directory import Room
 from tenure.domain.errors import Conflict, InvalidInput, NotFound
-from tenure.domain.ids import new_id
+from tenure.domain.ids import cursor_id, new_id
 from tenure.domain.membership import (
     EndReason,
     Membership,
@@ -80,7 +80,8 @@ def list_rooms(uow: SqlUnitOfWork, after: str | None, limit: int) -> list[dict[s
     with uow:
         org = lifecycle.organisation(uow)
         counts = uow.memberships.active_counts_by_room()
-        return [room_dict(r, org, counts.get(r.id, 0)) for r in uow.rooms.page(after, limit)]
+        found = uow.rooms.page(cursor_id(after), limit)
+        return [room_dict(r, org, counts.get(r.id, 0)) for r in found]
 
 
 def get_room(uow: SqlUnitOfWork, room_id: str) -> dict[str, Any]:
@@ -184,7 +185,7 @@ def list_memberships(
         if user_id is not None and uow.users.get(user_id, include_deleted=True) is None:
             raise NotFound(f"user {user_id} not found")
         found = uow.memberships.page(
-            room_id=room_id, user_id=user_id, status=status, after=after, limit=limit
+            room_id=room_id, user_id=user_id, status=status, after=cursor_id(after), limit=limit
         )
         return membership_views(uow, found)
 
