@@ -85,23 +85,21 @@ class AsyncConnection(
     _begin_for_values = False  # the next transaction plans for values, as PostgreSQL would
 
     def _start_query(self) -> PQGen[None]:
+        if self._autocommit or self.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            return (yield from super()._start_query())  # no transaction to begin
         # Only the plain BEGIN psycopg would send (no isolation level or access mode set, no
-        # pipeline) becomes BEGIN with generic plans; anything else keeps psycopg's own.
-        if (
-            self._autocommit
-            or self._pipeline
-            or self.pgconn.transaction_status != pq.TransactionStatus.IDLE
-        ):
-            return (yield from super()._start_query())
-        if self._begin_for_values or self._get_tx_start_command() != b"BEGIN":
-            self._generic = self._begin_for_values = False
+        # pipeline, no plans by value asked for) becomes BEGIN with generic plans.
+        self._generic = not (
+            self._pipeline or self._begin_for_values or self._get_tx_start_command() != b"BEGIN"
+        )
+        self._begin_for_values = False
+        if not self._generic:
             return (yield from super()._start_query())
         self._check_connection_ok()
         self.pgconn.send_query(_BEGIN_GENERIC)
         for result in (yield from generators.execute(self.pgconn)):
             if result.status != pq.ExecStatus.COMMAND_OK:
                 raise errors.error_from_result(result, encoding=self.pgconn._encoding)
-        self._generic = True
         return None
 
     async def plan_for_values(self) -> None:
