@@ -264,6 +264,22 @@ def test_a_page_cursor_that_names_no_record_is_a_clear_400_and_real_ones_page(
     assert len(names) == len(set(names)) == 4 and "Audit" in names
 
 
+def test_the_console_takes_a_typed_rooms_address_to_the_rooms_and_refuses_a_bad_cursor(
+    client: TestClient, tenant: Tenant
+) -> None:
+    b = board(client, tenant)
+    client.cookies.set("tenure_key", tenant.admin_key)
+    try:
+        listed = client.get("/rooms", follow_redirects=False)
+        assert listed.status_code == 303 and listed.headers["location"] == "/#rooms-title"
+        overview = client.get("/rooms")
+        assert overview.status_code == 200 and "Audit Committee" in overview.text
+        page = client.get(f"/rooms/{b.room_id}", params={"cursor": "zzz"})
+        assert page.status_code == 400 and "cursor is not valid" in page.text
+    finally:
+        client.cookies.clear()
+
+
 def test_health_check_answers_without_credentials(client: TestClient) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}

@@ -67,6 +67,12 @@ def save_settings(
     return redirect("/", "Organisation settings saved.")
 
 
+@router.get("/rooms")
+def rooms_list() -> Response:
+    """The rooms are listed on the overview: a typed or bookmarked /rooms goes there."""
+    return redirect("/#rooms-title")
+
+
 @router.post("/rooms")
 def create_room(
     ctx: Acting,
