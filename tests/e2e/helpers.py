@@ -40,6 +40,11 @@ def patch_body(*operations: dict[str, Any]) -> dict[str, Any]:
     return {"schemas": [PATCH_OP], "Operations": list(operations)}
 
 
+def bulk_body(*operations: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A BulkRequest (RFC 7644 §3.7) of ``operations``; ``extra`` adds ``failOnErrors``."""
+    return {"schemas": [BULK_REQUEST], **extra, "Operations": list(operations)}
+
+
 def create_user(client: httpx.Client, user_name: str | None = None, **extra: Any) -> dict[str, Any]:
     response = client.post("/Users", json=user_body(user_name or unique(), **extra))
     assert response.status_code == 201, response.text

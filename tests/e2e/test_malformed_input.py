@@ -15,13 +15,13 @@ import httpx
 import pytest
 
 from tests.e2e.helpers import (
-    BULK_REQUEST,
     ENTERPRISE,
     ERROR,
     GROUP,
     PATCH_OP,
     SEARCH_REQUEST,
     USER,
+    bulk_body,
     create_group,
     create_user,
     unique,
@@ -289,9 +289,7 @@ def test_odd_paths_methods_and_headers_are_scim_client_errors(scim: httpx.Client
     results += [
         (
             f"Bulk {op}",
-            scim.post(
-                "/Bulk", json={"schemas": [BULK_REQUEST], "Operations": op, "failOnErrors": 0}
-            ),
+            scim.post("/Bulk", json=bulk_body(*op, failOnErrors=0)),
         )
         for op in ([], [{"method": "POST"}])
     ]
@@ -319,7 +317,7 @@ def test_odd_bulk_operations_fail_one_by_one_with_error_responses(scim: httpx.Cl
         },
     ]
 
-    answer = scim.post("/Bulk", json={"schemas": [BULK_REQUEST], "Operations": operations})
+    answer = scim.post("/Bulk", json=bulk_body(*operations))
 
     assert answer.status_code == 200, answer.text
     results = answer.json()["Operations"]

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 
 from tests.e2e.helpers import (
-    BULK_REQUEST,
     GROUP,
     SEARCH_REQUEST,
     USER,
     assert_scim_error,
+    bulk_body,
     create_group,
     create_user,
     member_ids,
@@ -44,28 +44,25 @@ def test_bulk_creates_a_user_and_a_group_that_references_it_by_bulk_id(scim: htt
 
     answer = scim.post(
         "/Bulk",
-        json={
-            "schemas": [BULK_REQUEST],
-            "Operations": [
-                # the group comes first: a forward reference must wait for the user (§3.7.2)
-                {
-                    "method": "POST",
-                    "path": "/Groups",
-                    "bulkId": "board",
-                    "data": {
-                        "schemas": [GROUP],
-                        "displayName": name,
-                        "members": [{"type": "User", "value": "bulkId:ann"}],
-                    },
+        json=bulk_body(
+            # the group comes first: a forward reference must wait for the user (§3.7.2)
+            {
+                "method": "POST",
+                "path": "/Groups",
+                "bulkId": "board",
+                "data": {
+                    "schemas": [GROUP],
+                    "displayName": name,
+                    "members": [{"type": "User", "value": "bulkId:ann"}],
                 },
-                {
-                    "method": "POST",
-                    "path": "/Users",
-                    "bulkId": "ann",
-                    "data": {"schemas": [USER], "userName": user_name},
-                },
-            ],
-        },
+            },
+            {
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": "ann",
+                "data": {"schemas": [USER], "userName": user_name},
+            },
+        ),
     )
 
     assert answer.status_code == 200, answer.text
@@ -88,23 +85,20 @@ def test_bulk_reads_a_reference_only_where_it_is_a_whole_value(scim: httpx.Clien
 
     answer = scim.post(
         "/Bulk",
-        json={
-            "schemas": [BULK_REQUEST],
-            "Operations": [
-                {
-                    "method": "POST",
-                    "path": "/Users",
-                    "bulkId": "kim",
-                    "data": user_body(user_name, title=title),
-                },
-                {
-                    "method": "PATCH",
-                    "path": "/Users/bulkId:kim/",
-                    "data": patch_body({"op": "replace", "path": "displayName", "value": "Kim"}),
-                },
-                {"method": "POST", "path": "/Users", "bulkId": " ", "data": {"schemas": [USER]}},
-            ],
-        },
+        json=bulk_body(
+            {
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": "kim",
+                "data": user_body(user_name, title=title),
+            },
+            {
+                "method": "PATCH",
+                "path": "/Users/bulkId:kim/",
+                "data": patch_body({"op": "replace", "path": "displayName", "value": "Kim"}),
+            },
+            {"method": "POST", "path": "/Users", "bulkId": " ", "data": {"schemas": [USER]}},
+        ),
     )
 
     assert answer.status_code == 200, answer.text
@@ -121,24 +115,21 @@ def test_bulk_stops_after_fail_on_errors_and_reports_only_what_ran(scim: httpx.C
 
     answer = scim.post(
         "/Bulk",
-        json={
-            "schemas": [BULK_REQUEST],
-            "failOnErrors": 1,
-            "Operations": [
-                {
-                    "method": "POST",
-                    "path": "/Users",
-                    "bulkId": "a",
-                    "data": {"schemas": [USER], "userName": taken},
-                },
-                {
-                    "method": "POST",
-                    "path": "/Users",
-                    "bulkId": "b",
-                    "data": {"schemas": [USER], "userName": never},
-                },
-            ],
-        },
+        json=bulk_body(
+            {
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": "a",
+                "data": {"schemas": [USER], "userName": taken},
+            },
+            {
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": "b",
+                "data": {"schemas": [USER], "userName": never},
+            },
+            failOnErrors=1,
+        ),
     )
 
     assert answer.status_code == 200, answer.text
@@ -154,23 +145,20 @@ def test_bulk_without_fail_on_errors_runs_every_operation(scim: httpx.Client) ->
 
     answer = scim.post(
         "/Bulk",
-        json={
-            "schemas": [BULK_REQUEST],
-            "Operations": [
-                {
-                    "method": "PATCH",
-                    "path": f"/Users/{user['id']}",
-                    "data": patch_body({"op": "replace", "path": "title", "value": "Chair"}),
-                },
-                {"method": "DELETE", "path": "/Users/does-not-exist"},
-                {
-                    "method": "PUT",
-                    "path": f"/Users/{user['id']}",
-                    "version": 'W/"999"',
-                    "data": {"schemas": [USER], "userName": user["userName"]},
-                },
-            ],
-        },
+        json=bulk_body(
+            {
+                "method": "PATCH",
+                "path": f"/Users/{user['id']}",
+                "data": patch_body({"op": "replace", "path": "title", "value": "Chair"}),
+            },
+            {"method": "DELETE", "path": "/Users/does-not-exist"},
+            {
+                "method": "PUT",
+                "path": f"/Users/{user['id']}",
+                "version": 'W/"999"',
+                "data": {"schemas": [USER], "userName": user["userName"]},
+            },
+        ),
     )
 
     statuses = [op["status"] for op in answer.json()["Operations"]]
@@ -183,27 +171,24 @@ def test_bulk_with_a_dangling_bulk_id_reference_fails_only_that_operation(
 ) -> None:
     answer = scim.post(
         "/Bulk",
-        json={
-            "schemas": [BULK_REQUEST],
-            "Operations": [
-                {
-                    "method": "POST",
-                    "path": "/Groups",
-                    "bulkId": "g",
-                    "data": {
-                        "schemas": [GROUP],
-                        "displayName": unique("dangling"),
-                        "members": [{"value": "bulkId:nobody"}],
-                    },
+        json=bulk_body(
+            {
+                "method": "POST",
+                "path": "/Groups",
+                "bulkId": "g",
+                "data": {
+                    "schemas": [GROUP],
+                    "displayName": unique("dangling"),
+                    "members": [{"value": "bulkId:nobody"}],
                 },
-                {
-                    "method": "POST",
-                    "path": "/Users",
-                    "bulkId": "u",
-                    "data": {"schemas": [USER], "userName": unique("fine")},
-                },
-            ],
-        },
+            },
+            {
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": "u",
+                "data": {"schemas": [USER], "userName": unique("fine")},
+            },
+        ),
     )
 
     by_id = {op["bulkId"]: op for op in answer.json()["Operations"]}
@@ -216,9 +201,7 @@ def test_bulk_over_the_advertised_operation_limit_is_413(scim: httpx.Client) -> 
     limit = scim.get("/ServiceProviderConfig").json()["bulk"]["maxOperations"]
     operations = [{"method": "DELETE", "path": "/Users/x"}] * (limit + 1)
 
-    assert_scim_error(
-        scim.post("/Bulk", json={"schemas": [BULK_REQUEST], "Operations": operations}), 413
-    )
+    assert_scim_error(scim.post("/Bulk", json=bulk_body(*operations)), 413)
 
 
 # -- ETags (§3.14) ------------------------------------------------------------------------

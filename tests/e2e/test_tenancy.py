@@ -15,11 +15,11 @@ import pytest
 
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import (
-    BULK_REQUEST,
     GROUP,
     SEARCH_REQUEST,
     USER,
     assert_scim_error,
+    bulk_body,
     create_group,
     create_user,
     member_ids,
@@ -165,33 +165,30 @@ def test_bulk_cannot_reach_across_organisations(
 
     answer = intruder.post(
         "/Bulk",
-        json={
-            "schemas": [BULK_REQUEST],
-            "Operations": [
-                {
-                    "method": "PATCH",
-                    "path": f"/Users/{user['id']}",
-                    "data": patch_body({"op": "replace", "path": "active", "value": False}),
+        json=bulk_body(
+            {
+                "method": "PATCH",
+                "path": f"/Users/{user['id']}",
+                "data": patch_body({"op": "replace", "path": "active", "value": False}),
+            },
+            {"method": "DELETE", "path": f"/Groups/{group['id']}"},
+            {
+                "method": "PUT",
+                "path": f"/Users/{user['id']}",
+                "version": user["meta"]["version"],
+                "data": {"schemas": [USER], "userName": "hijack"},
+            },
+            {
+                "method": "POST",
+                "path": "/Groups",
+                "bulkId": "g",
+                "data": {
+                    "schemas": [GROUP],
+                    "displayName": "Bulk Lookalike",
+                    "members": [{"value": user["id"]}],
                 },
-                {"method": "DELETE", "path": f"/Groups/{group['id']}"},
-                {
-                    "method": "PUT",
-                    "path": f"/Users/{user['id']}",
-                    "version": user["meta"]["version"],
-                    "data": {"schemas": [USER], "userName": "hijack"},
-                },
-                {
-                    "method": "POST",
-                    "path": "/Groups",
-                    "bulkId": "g",
-                    "data": {
-                        "schemas": [GROUP],
-                        "displayName": "Bulk Lookalike",
-                        "members": [{"value": user["id"]}],
-                    },
-                },
-            ],
-        },
+            },
+        ),
     )
 
     statuses = [op["status"] for op in answer.json()["Operations"]]
