@@ -96,8 +96,9 @@ def list_requests(
 ) -> tuple[list[dict[str, Any]], str | None]:
     if status not in (None, "pending", "approved", "rejected"):
         raise InvalidInput("status must be pending, approved or rejected")
+    before = cursor_id(cursor)
     with uow:
-        rows = uow.restores.requests(status=status, before=cursor_id(cursor), limit=limit + 1)
+        rows = uow.restores.requests(status=status, before=before, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return [_dict(r) for r in rows], (rows[-1]["id"] if more and rows else None)

@@ -232,8 +232,9 @@ def get_restore(uow: SqlUnitOfWork, restore_id: str) -> dict[str, Any]:
 def list_restores(
     uow: SqlUnitOfWork, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
+    before = cursor_id(cursor)
     with uow:
-        rows = uow.restores.page(before=cursor_id(cursor), limit=limit + 1)
+        rows = uow.restores.page(before=before, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return [_record(r) for r in rows], (rows[-1]["id"] if more and rows else None)

@@ -77,11 +77,11 @@ def resolve_room(uow: SqlUnitOfWork, ref: str) -> Room:
 
 
 def list_rooms(uow: SqlUnitOfWork, after: str | None, limit: int) -> list[dict[str, Any]]:
+    after = cursor_id(after)
     with uow:
         org = lifecycle.organisation(uow)
         counts = uow.memberships.active_counts_by_room()
-        found = uow.rooms.page(cursor_id(after), limit)
-        return [room_dict(r, org, counts.get(r.id, 0)) for r in found]
+        return [room_dict(r, org, counts.get(r.id, 0)) for r in uow.rooms.page(after, limit)]
 
 
 def get_room(uow: SqlUnitOfWork, room_id: str) -> dict[str, Any]:
@@ -179,13 +179,14 @@ def list_memberships(
 ) -> list[MembershipView]:
     if status is not None and status not in (Status.ACTIVE.value, Status.INACTIVE.value):
         raise InvalidInput("status must be 'active' or 'inactive'")
+    after = cursor_id(after)
     with uow:
         if room_id is not None:
             _room(uow, room_id)
         if user_id is not None and uow.users.get(user_id, include_deleted=True) is None:
             raise NotFound(f"user {user_id} not found")
         found = uow.memberships.page(
-            room_id=room_id, user_id=user_id, status=status, after=cursor_id(after), limit=limit
+            room_id=room_id, user_id=user_id, status=status, after=after, limit=limit
         )
         return membership_views(uow, found)
 
