@@ -145,15 +145,18 @@ def test_a_scim_write_transaction_alone_plans_generically(pg_url: str) -> None:
         conn = await AsyncConnection.connect(dsn)
         try:
             assert await (await conn.execute(mode)).fetchone() == ("force_generic_plan",)
-            await conn.plan_for_values()  # a statement that needs plans for its values
+            assert conn.wants_plans_for_values()  # a statement that needs plans for its values
+            await conn.plan_for_values()
             assert await (await conn.execute(mode)).fetchone() == ("auto",)
             await conn.commit()
-            await conn.plan_for_values()  # before the transaction: it begins as PostgreSQL's
+            # Before the transaction: nothing to send, it begins as PostgreSQL's.
+            assert not conn.wants_plans_for_values()
             assert await (await conn.execute(mode)).fetchone() == ("auto",)
             await conn.commit()
             assert await (await conn.execute(mode)).fetchone() == ("force_generic_plan",)
             await conn.commit()
             await conn.set_autocommit(True)
+            assert not conn.wants_plans_for_values()  # a read: nothing to ask
             assert await (await conn.execute(mode)).fetchone() == ("auto",)
             await conn.set_autocommit(False)
             await conn.set_isolation_level(psycopg.IsolationLevel.SERIALIZABLE)

@@ -102,17 +102,20 @@ class AsyncConnection(
                 raise errors.error_from_result(result, encoding=self.pgconn._encoding)
         return None
 
-    async def plan_for_values(self) -> None:
-        """Before a statement whose best plan depends on its values: the transaction plans
-        statements for their values from here on. A round trip only in a transaction already
-        begun with generic plans; one about to begin (autocommit off, nothing sent yet)
-        begins with psycopg's own BEGIN instead."""
+    def wants_plans_for_values(self) -> bool:
+        """Before a statement whose best plan depends on its values: whether the open
+        transaction, begun with generic plans, must be told (:meth:`plan_for_values`). One
+        about to begin (autocommit off, nothing sent yet) is marked to begin with psycopg's
+        own BEGIN instead; a read in autocommit needs nothing."""
         status = self.pgconn.transaction_status
-        if status == pq.TransactionStatus.INTRANS and self._generic:
-            await self.execute(_FOR_VALUES, prepare=False)
-            self._generic = False
-        elif status == pq.TransactionStatus.IDLE and not self._autocommit:
+        if status == pq.TransactionStatus.IDLE and not self._autocommit:
             self._begin_for_values = True
+        return status == pq.TransactionStatus.INTRANS and self._generic
+
+    async def plan_for_values(self) -> None:
+        """The open transaction plans statements for their values from here on."""
+        await self.execute(_FOR_VALUES, prepare=False)
+        self._generic = False
 
     def set_autocommit_idle(self, value: bool) -> bool:
         """Set autocommit at once, without psycopg's trip through the event loop, when the

@@ -267,9 +267,10 @@ def plan_for_values(conn: Connection) -> None:
     generically (``driver.AsyncConnection``), plans for values from here on."""
     if conn.dialect.name != "postgresql":
         return
-    with _translated(conn, "SET LOCAL plan_cache_mode TO DEFAULT", ()):  # begins a deferred one
-        driver = _driver(conn)
-        if isinstance(driver, db_driver.AsyncConnection):
+    begin_deferred(conn)  # a write's deferred transaction is about to begin
+    driver = _driver(conn)
+    if isinstance(driver, db_driver.AsyncConnection) and driver.wants_plans_for_values():
+        with _translated(conn, "SET LOCAL plan_cache_mode TO DEFAULT", ()):
             await_(driver.plan_for_values())
 
 
