@@ -10,6 +10,7 @@ says so; ``--no-analyze`` measures the raw behaviour.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import psycopg
@@ -101,3 +102,24 @@ def postgres_cpu(database: str = "tenure_bench") -> dict[int, float]:
 def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU used between two snapshots by the processes alive at the second one."""
     return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())
+
+
+def round_trips(samples: int = 200, idle_s: float = 0.002) -> tuple[list[float], list[float]]:
+    """Seconds PostgreSQL takes to answer ``SELECT 1`` over its own connection, sorted: sent
+    back to back, and each after ``idle_s`` of quiet. A one-member change is five round trips
+    with the server's own work between them, so on a machine whose idle cores wake slowly its
+    p50 follows the second figure more than the first (docs/performance.md)."""
+    with psycopg.connect(PG_DSN.format(db=PG_DB), autocommit=True) as conn:
+        for _ in range(20):  # the session's first statements are slower
+            conn.execute("SELECT 1")
+        busy, idle = [], []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            conn.execute("SELECT 1")
+            busy.append(time.perf_counter() - t0)
+        for _ in range(samples):
+            time.sleep(idle_s)
+            t0 = time.perf_counter()
+            conn.execute("SELECT 1")
+            idle.append(time.perf_counter() - t0)
+    return sorted(busy), sorted(idle)

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from bench import admin, pg, workloads
+from bench.load import ms, percentile
 from bench.report import Row, progress
 from bench.scim import Population
 from bench.servers import (
@@ -36,6 +37,30 @@ def _rss_row(rows: list[Row], kind: str, run: str, server: ManagedServer) -> Non
             f"{s.peak_single_kb / 1024:.0f} MB",
         )
     )
+
+
+def _round_trip_rows(rows: list[Row], run: str) -> None:
+    """The machine's round trip to PostgreSQL, read just before the one-member changes it
+    bounds: back to back, and after 2 ms of quiet (how a change meets the database)."""
+    try:
+        busy, idle = pg.round_trips()
+    except (pg.psycopg.Error, OSError) as exc:  # the workloads run without it
+        progress(f"{run}: PostgreSQL round trip not measured: {exc}")
+        return
+    for key, title, lat in (
+        ("pg.round_trip", "4 PostgreSQL round trip, back to back", busy),
+        ("pg.round_trip.idle", "4 PostgreSQL round trip, after 2 ms idle", idle),
+    ):
+        stats = {
+            "requests": len(lat),
+            "p50_ms": ms(percentile(lat, 50)),
+            "p95_ms": ms(percentile(lat, 95)),
+            "p99_ms": ms(percentile(lat, 99)),
+            "errors": 0,
+        }
+        note = "SELECT 1 over a connection of its own; a one-member change makes five"
+        rows.append(Row(key, title, "tenure", run, "SELECT 1", stats, note=note))
+        progress(f"{run}: {title}: p50 {1e6 * (percentile(lat, 50) or 0):.0f} us")
 
 
 def _failed(rows: list[Row], kind: str, run: str, exc: Exception) -> None:
@@ -187,6 +212,8 @@ def _rest_of_tenure(t: Target, sizes: Sizes, only: set[str]) -> None:
     if "bulk_add" in only:
         workloads.group_bulk_add(t, sizes.group_members)
     if "single" in only:
+        if t.run.startswith("tenure/postgresql"):
+            _round_trip_rows(t.rows, t.run)
         workloads.single_add_remove(t, sizes.small_group, sizes.group_members)
     if "listing" in only:
         workloads.group_listing(t, sizes.groups, sizes.group_size)
