@@ -281,3 +281,53 @@ def test_a_persons_timeline_covers_every_identity_they_had(
     assert {i["id"] for i in seen["identities"]} == {old, new}
     assert sorted(m["user_id"] for m in seen["memberships"]) == sorted([old, new])
     assert [i["deleted"] for i in seen["identities"]] == [False, True]
+
+
+def _walk(client: TestClient, path: str, headers: dict[str, str], **params: str) -> list[Any]:
+    """Every item of an admin list, read one per page by following ``next``."""
+    items: list[Any] = []
+    cursor: str | None = None
+    for _ in range(200):
+        page = {**params, "limit": "1", **({"cursor": cursor} if cursor else {})}
+        r = client.get(f"{API}{path}", params=page, headers=headers)
+        assert r.status_code == 200, (path, r.text)
+        items += r.json()["items"]
+        cursor = r.json()["next"]
+        if cursor is None:
+            return items
+    raise AssertionError(f"{path} never ended")
+
+
+def test_every_list_pages_through_all_its_records_one_at_a_time(
+    client: TestClient, tenant: Tenant, support_key: str
+) -> None:
+    """Restores, restore requests, a room's and a person's memberships, and the audit log:
+    following ``next`` page by page hands out each record once, as one long page does."""
+    b, gil, _old, _new = _readded_fresh(client, tenant)
+    headers, org = _support(tenant, support_key)
+    restore = {"room_id": b.room_id, "user_id": gil}
+    first = client.post(f"{API}/restores", params=org, headers=headers, json=restore).json()
+    client.post(f"{API}/restores/{first['id']}/undo", params=org, headers=headers)
+    client.post(f"{API}/restores", params=org, headers=headers, json=restore)
+    ask = {"email": "gil@example.com", "room": "Audit Committee", "note": "lost her notes"}
+    filed = client.post(f"{API}/restore-requests", headers=tenant.admin, json=ask).json()
+    client.post(
+        f"{API}/restore-requests/{filed['id']}/reject",
+        params=org,
+        headers=headers,
+        json={"reason": "already restored"},
+    )
+    assert client.post(f"{API}/restore-requests", headers=tenant.admin, json=ask).status_code == 201
+    b.add(b.user("ada@example.com"))
+    lists = (
+        ("/restores", headers, org),
+        ("/restore-requests", headers, org),
+        (f"/rooms/{b.room_id}/memberships", tenant.admin, {}),
+        (f"/users/{gil}/memberships", tenant.admin, {}),
+        ("/audit", tenant.admin, {}),
+    )
+    for path, who, params in lists:
+        whole = client.get(f"{API}{path}", params={**params, "limit": "500"}, headers=who).json()
+        assert whole["next"] is None and len(whole["items"]) >= 2, (path, whole)
+        walked = _walk(client, path, who, **params)
+        assert [i["id"] for i in walked] == [i["id"] for i in whole["items"]], path

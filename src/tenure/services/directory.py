@@ -8,7 +8,7 @@ from typing import Any
 from tenure.adapters.db.uow import SqlUnitOfWork
 from tenure.domain.directory import User
 from tenure.domain.errors import InvalidInput, NotFound
-from tenure.services.views import MembershipView, iso, membership_views
+from tenure.services.views import MembershipView, iso, membership_views, one_page
 
 
 def user_dict(user: User, aliases: set[tuple[str, str]] | None = None) -> dict[str, Any]:
@@ -128,8 +128,7 @@ def audit_page(
             before_id=before,
             limit=limit + 1,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, after = one_page(rows, limit)
     items = [
         {
             "id": r["id"],
@@ -143,4 +142,4 @@ def audit_page(
         }
         for r in rows
     ]
-    return items, (str(rows[-1]["id"]) if more and rows else None)
+    return items, after

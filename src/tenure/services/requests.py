@@ -12,7 +12,7 @@ from tenure.domain.ids import cursor_id, new_id
 from tenure.services.candidates import parse_moment, rank
 from tenure.services.restore import RestoreCommand, _execute
 from tenure.services.rooms import resolve_room
-from tenure.services.views import iso
+from tenure.services.views import iso, one_page
 
 
 def _dict(row: dict[str, Any]) -> dict[str, Any]:
@@ -98,10 +98,9 @@ def list_requests(
         raise InvalidInput("status must be pending, approved or rejected")
     before = cursor_id(cursor)
     with uow:
-        rows = uow.restores.requests(status=status, before=before, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [_dict(r) for r in rows], (rows[-1]["id"] if more and rows else None)
+        read = uow.restores.requests(status=status, before=before, limit=limit + 1)
+    rows, after = one_page(read, limit)
+    return [_dict(r) for r in rows], after
 
 
 def _require_support(uow: SqlUnitOfWork) -> None:

@@ -14,7 +14,7 @@ from tenure.domain.ids import cursor_id, new_id
 from tenure.domain.membership import EndReason, Membership, Source, StartReason
 from tenure.domain.restore import RestorePlan, choose_target
 from tenure.services.directory import identities
-from tenure.services.views import iso
+from tenure.services.views import iso, one_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,10 +234,8 @@ def list_restores(
 ) -> tuple[list[dict[str, Any]], str | None]:
     before = cursor_id(cursor)
     with uow:
-        rows = uow.restores.page(before=before, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [_record(r) for r in rows], (rows[-1]["id"] if more and rows else None)
+        rows, after = one_page(uow.restores.page(before=before, limit=limit + 1), limit)
+    return [_record(r) for r in rows], after
 
 
 def undo(uow: SqlUnitOfWork, restore_id: str, reason: str = "") -> dict[str, Any]:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tenure.adapters.db.uow import SqlUnitOfWork
 from tenure.domain.clock import as_utc
 from tenure.domain.directory import Room
 from tenure.domain.membership import Membership
 from tenure.domain.organisation import Organisation
+
+_Row = TypeVar("_Row", bound=Mapping[str, Any])
+
+
+def one_page(rows: Sequence[_Row], limit: int, key: str = "id") -> tuple[list[_Row], str | None]:
+    """A page of a list read one row past ``limit``: its first ``limit`` rows, and the cursor
+    of the next page (the ``key`` of the last row kept), or None when nothing is left."""
+    page = list(rows[:limit])
+    more = len(rows) > limit and page
+    return page, (str(page[-1][key]) if more else None)
 
 
 def iso(moment: datetime | None) -> str | None:

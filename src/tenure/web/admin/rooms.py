@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from tenure.domain.errors import InvalidInput
 from tenure.services import directory, history, rooms
+from tenure.services.views import one_page
 from tenure.web.admin.deps import Org
 from tenure.web.admin.route import AdminRoute
 from tenure.web.admin.schemas import (
@@ -31,9 +32,8 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 
 def page(items: list[dict[str, Any]], limit: int, key: str = "id") -> dict[str, Any]:
     """``{"items": [...], "next": cursor}``; ``next`` is null on the last page."""
-    more = len(items) > limit
-    items = items[:limit]
-    return {"items": items, "next": items[-1][key] if more and items else None}
+    kept, after = one_page(items, limit, key)
+    return {"items": kept, "next": after}
 
 
 @router.get("/organisation", tags=["organisation"])
