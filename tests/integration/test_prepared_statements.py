@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import greenlet_spawn
 from starlette.testclient import TestClient
@@ -19,7 +20,10 @@ from starlette.testclient import TestClient
 from tenure.adapters.db.driver import AsyncConnection, Connection
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.kept import kept_for
-from tenure.adapters.db.prebuilt import open_mode, plan_for_values
+from tenure.adapters.db.prebuilt import Prebuilt, execute, open_mode
+from tenure.adapters.db.repositories.base import TENANT, tenant
+from tenure.adapters.db.repositories.groups import _MEMBERS_OF
+from tenure.adapters.db.tables import users
 from tenure.settings import Settings
 from tenure.web.app import create_app
 from tests.conftest import make_tenant
@@ -110,11 +114,13 @@ def test_one_member_changes_are_planned_generically_never_for_their_values(
                     done = client.patch(group, json=change, headers=tenant.scim)
                     assert done.status_code == 200, done.text
         after_changes = _plans_on_the_scim_connection(client)
-        # Okta's full replace: the group's current members are read to find who leaves (and
-        # the rest of its transaction is then planned for values too).
+        # Okta's full replace: the group's current members are read to find who leaves, and
+        # one joins and one leaves by the same statements as a PATCH's.
         for person in ids[2:] * 3:
             body = group_body("Board", [*ids[:2], person])
-            assert client.put(group, json=body, headers=tenant.scim).status_code == 200
+            replaced = client.put(group, json=body, headers=tenant.scim)
+            assert replaced.status_code == 200, replaced.text
+            assert sorted(m["value"] for m in replaced.json()["members"]) == sorted(body_ids(body))
         members = client.get(group, headers=tenant.scim).json()["members"]
         plans = _plans_on_the_scim_connection(client)
 
@@ -125,19 +131,64 @@ def test_one_member_changes_are_planned_generically_never_for_their_values(
     for plan in changes:
         assert plan.custom_plans == 0, plan
         assert plan.generic_plans >= 6, plan
+    # The replaces' member statements (6 joins, 5 leaves) stay generic too: reading the
+    # current members no longer switches the rest of the transaction to plans by value.
+    replaced = [p for p in plans if p.statement.startswith(starts)]
+    assert all(plan.custom_plans == 0 for plan in replaced), replaced
+    runs = sum(p.generic_plans for p in replaced) - sum(p.generic_plans for p in changes)
+    assert runs >= 10, replaced
     # The member list each answer carries, and the one a replace compares with, are all of
-    # one group's rows, one to 20k: planned for their group, as PostgreSQL would, not with
-    # the change's generic plans.
-    member_lists = [p for p in plans if p.statement.startswith("SELECT group_members.user_id")]
-    assert len(member_lists) == 2, plans
-    for plan in member_lists:
-        assert plan.custom_plans >= 1, plan  # none at all under generic plans
+    # one group's rows, one to 20k: sent with the group written in, not prepared, so planned
+    # for that group (a generic plan of them read the whole table for a small group).
+    assert not [p for p in plans if p.statement.startswith("SELECT group_members.user_id")], plans
+
+
+def body_ids(body: dict[str, Any]) -> list[str]:
+    return [m["value"] for m in body["members"]]
+
+
+def test_a_statement_sent_with_its_values_reads_awkward_text_as_it_is(pg_url: str) -> None:
+    """The values are written in as psycopg's literals: quotes, backslashes and the like
+    reach PostgreSQL as data, inside a SCIM write transaction and in a read."""
+    tenant = make_tenant(pg_url)
+    app = create_app(Settings(database_url=pg_url, db_pool_size=1))
+    names = ["o'brien", "back\\slash", "dollar $1 sign", "semi; colon --", 'quote"s']
+    with TestClient(app, base_url="http://t") as client:
+        made = {}
+        for name in names:
+            r = client.post("/scim/v2/Users", json=user_body(name), headers=tenant.scim)
+            assert r.status_code == 201, r.text
+            made[name] = r.json()["id"]
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        kept = kept_for(runtime.loop_engine.sync_engine)
+
+        def read(write: bool) -> list[list[Any]]:
+            conn = kept.take()
+            transaction = conn.begin()  # as a unit of work does: its end rolls psycopg back
+            try:
+                open_mode(conn, write=write)
+                return [
+                    list(execute(conn, _BY_NAME, {TENANT: tenant.org_id, "name": n})) for n in names
+                ]
+            finally:
+                transaction.rollback()
+                kept.give(conn)
+
+        assert client.portal is not None
+        for write in (True, False):
+            found = client.portal.call(greenlet_spawn, read, write)
+            assert [[row.id for row in rows] for rows in found] == [[made[n]] for n in names]
+
+
+_BY_NAME = Prebuilt(
+    select(users.c.id).where(tenant(users), users.c.user_name == bindparam("name")),
+    for_values=True,
+)
 
 
 def test_a_scim_write_transaction_alone_plans_generically(pg_url: str) -> None:
     """``SET LOCAL`` ends with the transaction: reads in autocommit keep the default, and so
-    do a transaction with an isolation level of its own (psycopg's own BEGIN) and the rest
-    of one whose statement asked for plans by value."""
+    does a transaction with an isolation level of its own (psycopg's own BEGIN)."""
     mode = "SELECT current_setting('plan_cache_mode')"
 
     async def check() -> None:
@@ -145,18 +196,10 @@ def test_a_scim_write_transaction_alone_plans_generically(pg_url: str) -> None:
         conn = await AsyncConnection.connect(dsn)
         try:
             assert await (await conn.execute(mode)).fetchone() == ("force_generic_plan",)
-            assert conn.wants_plans_for_values()  # a statement that needs plans for its values
-            await conn.plan_for_values()
-            assert await (await conn.execute(mode)).fetchone() == ("auto",)
-            await conn.commit()
-            # Before the transaction: nothing to send, it begins as PostgreSQL's.
-            assert not conn.wants_plans_for_values()
-            assert await (await conn.execute(mode)).fetchone() == ("auto",)
             await conn.commit()
             assert await (await conn.execute(mode)).fetchone() == ("force_generic_plan",)
             await conn.commit()
             await conn.set_autocommit(True)
-            assert not conn.wants_plans_for_values()  # a read: nothing to ask
             assert await (await conn.execute(mode)).fetchone() == ("auto",)
             await conn.set_autocommit(False)
             await conn.set_isolation_level(psycopg.IsolationLevel.SERIALIZABLE)
@@ -180,7 +223,9 @@ def test_a_scim_write_transaction_alone_plans_generically(pg_url: str) -> None:
         thread.submit(asyncio.run, check()).result()
 
 
-def test_a_session_lost_before_plans_by_value_fails_as_a_lost_connection(pg_url: str) -> None:
+def test_a_session_lost_before_a_statement_sent_with_its_values_fails_as_a_lost_connection(
+    pg_url: str,
+) -> None:
     """What the use cases retry (``uow.retry_races``): SQLAlchemy's error for a connection
     it has invalidated, as for any statement, not psycopg's own."""
     app = create_app(Settings(database_url=pg_url, db_pool_size=1))
@@ -189,7 +234,7 @@ def test_a_session_lost_before_plans_by_value_fails_as_a_lost_connection(pg_url:
         kept = kept_for(runtime.loop_engine.sync_engine)
         dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
 
-        def lose_the_session_then_plan_for_values() -> DBAPIError | None:
+        def lose_the_session_then_read_members() -> DBAPIError | None:
             conn = kept.take()
             try:
                 open_mode(conn, write=True)
@@ -198,7 +243,7 @@ def test_a_session_lost_before_plans_by_value_fails_as_a_lost_connection(pg_url:
                 with psycopg.connect(dsn, autocommit=True) as other:
                     other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
                 try:
-                    plan_for_values(conn)
+                    execute(conn, _MEMBERS_OF, {TENANT: "org", "group_id": "group"})
                 except DBAPIError as error:
                     return error
                 return None
@@ -206,7 +251,7 @@ def test_a_session_lost_before_plans_by_value_fails_as_a_lost_connection(pg_url:
                 kept.give(conn)
 
         assert client.portal is not None
-        error = client.portal.call(greenlet_spawn, lose_the_session_then_plan_for_values)
+        error = client.portal.call(greenlet_spawn, lose_the_session_then_read_members)
     assert error is not None and error.connection_invalidated
 
 

@@ -25,9 +25,10 @@ added or removed with the memberships of the people, the held writes), and Postg
 default kept planning the member statements anew for their values at every run: about 0.4 ms
 of a one-member change, for a plan that in a small room scanned the whole room where the
 generic plan looks the person up (``docs/performance.md``). A statement whose best plan does
-depend on its values (all the members of one group: from one to 20k rows) asks for plans by
-value first (:meth:`AsyncConnection.plan_for_values`). ``LOCAL`` ends with the transaction:
-reads, in autocommit, keep PostgreSQL's default.
+depend on its values (all the members of one group: from one to 20k rows) is sent with its
+values written in, unprepared, so PostgreSQL plans it for them in any mode
+(``prebuilt._once_for_values``). ``LOCAL`` ends with the transaction: reads, in autocommit,
+keep PostgreSQL's default.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from psycopg.abc import PQGen
 
 _Cursor = TypeVar("_Cursor", psycopg.RawCursor[Any], psycopg.AsyncRawCursor[Any])
 _BEGIN_GENERIC = b"BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
-_FOR_VALUES = b"SET LOCAL plan_cache_mode TO DEFAULT"
 
 
 class _KeepsPrepared(psycopg.BaseConnection[Any]):
@@ -81,19 +81,12 @@ class AsyncConnection(
 
     _cursor_class = psycopg.AsyncRawCursor
 
-    _generic = False  # the open transaction plans generically
-    _begin_for_values = False  # the next transaction plans for values, as PostgreSQL would
-
     def _start_query(self) -> PQGen[None]:
         if self._autocommit or self.pgconn.transaction_status != pq.TransactionStatus.IDLE:
             return (yield from super()._start_query())  # no transaction to begin
         # Only the plain BEGIN psycopg would send (no isolation level or access mode set, no
-        # pipeline, no plans by value asked for) becomes BEGIN with generic plans.
-        self._generic = not (
-            self._pipeline or self._begin_for_values or self._get_tx_start_command() != b"BEGIN"
-        )
-        self._begin_for_values = False
-        if not self._generic:
+        # pipeline) becomes BEGIN with generic plans.
+        if self._pipeline or self._get_tx_start_command() != b"BEGIN":
             return (yield from super()._start_query())
         self._check_connection_ok()
         self.pgconn.send_query(_BEGIN_GENERIC)
@@ -101,21 +94,6 @@ class AsyncConnection(
             if result.status != pq.ExecStatus.COMMAND_OK:
                 raise errors.error_from_result(result, encoding=self.pgconn._encoding)
         return None
-
-    def wants_plans_for_values(self) -> bool:
-        """Before a statement whose best plan depends on its values: whether the open
-        transaction, begun with generic plans, must be told (:meth:`plan_for_values`). One
-        about to begin (autocommit off, nothing sent yet) is marked to begin with psycopg's
-        own BEGIN instead; a read in autocommit needs nothing."""
-        status = self.pgconn.transaction_status
-        if status == pq.TransactionStatus.IDLE and not self._autocommit:
-            self._begin_for_values = True
-        return status == pq.TransactionStatus.INTRANS and self._generic
-
-    async def plan_for_values(self) -> None:
-        """The open transaction plans statements for their values from here on."""
-        await self.execute(_FOR_VALUES, prepare=False)
-        self._generic = False
 
     def set_autocommit_idle(self, value: bool) -> bool:
         """Set autocommit at once, without psycopg's trip through the event loop, when the

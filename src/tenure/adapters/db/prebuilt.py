@@ -25,6 +25,7 @@ from typing import Any, cast
 
 from psycopg import AsyncRawCursor, RawCursor
 from psycopg.pq import TransactionStatus
+from psycopg.sql import Literal
 from sqlalchemy import Connection, Executable, Select, Table
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.sql.dml import UpdateBase
@@ -45,8 +46,8 @@ class Prebuilt:
 
     def __init__(self, stmt: Executable, *, for_values: bool = False) -> None:
         self.stmt = stmt
-        # Its best plan depends on its values (all of one group's rows, say): it is planned
-        # for them even in a transaction that plans generically (:func:`plan_for_values`).
+        # Its best plan depends on its values (all of one group's rows, say): in a SCIM write
+        # it is sent with them written in, and planned for them (:func:`_once_for_values`).
         self.for_values = for_values
         self._plans: dict[tuple[frozenset[str], frozenset[str]], Plan | None] = {}
         # What a write statement changes (``HeldWrites`` orders writes by it): its table, and
@@ -126,12 +127,14 @@ def execute(conn: Connection, prebuilt: Prebuilt, params: Mapping[str, Any]) -> 
     """Run one prebuilt statement: on PostgreSQL by its plan, otherwise by SQLAlchemy."""
     if conn.dialect.name != "postgresql":
         return conn.execute(prebuilt.stmt, params)
-    if prebuilt.for_values:
-        plan_for_values(conn)
     plan = prebuilt.plan(conn, params)
     if plan is None:
+        if prebuilt.for_values:
+            raise TypeError(f"a statement planned for its values needs a plan: {prebuilt.stmt}")
         return conn.execute(prebuilt.stmt, params)
     values = plan.params(params)
+    if prebuilt.for_values and _plans_generically(conn):
+        return _once_for_values(conn, plan, values)
     with _translated(conn, plan.text, values) as cursor:
         if plan.row is None:
             cursor.execute(plan.sql, values)
@@ -140,10 +143,45 @@ def execute(conn: Connection, prebuilt: Prebuilt, params: Mapping[str, Any]) -> 
         return Rows([make(r) for r in _fetched(cursor, plan.sql, values)])
 
 
-def _fetched(cursor: RawCursor[Any] | _AwaitedCursor, sql: bytes, values: Any) -> list[Any]:
+def _plans_generically(conn: Connection) -> bool:
+    """Whether ``conn`` is in a SCIM write, begun or about to begin: a transaction that plans
+    its prepared statements generically (``driver.AsyncConnection``)."""
+    driver = _driver(conn)
+    return isinstance(driver, db_driver.AsyncConnection) and (
+        not driver.autocommit or bool(conn.info.get(_DEFERRED))
+    )
+
+
+def _once_for_values(conn: Connection, plan: Plan, values: Sequence[Any]) -> Rows:
+    """Run a statement whose best plan depends on its values (every member of one group:
+    from one row to 20k) with the values written into its text, as psycopg's literals, and
+    not prepared: PostgreSQL plans it for them whatever the transaction's plan mode. In a
+    SCIM write, which plans its prepared statements generically (``driver.py``), a generic
+    plan of this one, made for the average group, read a whole table for a group of a
+    hundred; a ``SET LOCAL`` back to PostgreSQL's default cost a round trip, and left the rest
+    of the transaction planning by value (decision 6). Reads, in PostgreSQL's default mode,
+    keep the statement prepared: planning it anew at every read cost 3 to 12 % of a group's."""
+    driver = _driver(conn)
+    literals = [Literal(v).as_bytes(driver) for v in values]
+    sql = PLACEHOLDER.sub(lambda m: literals[int(m.group(1)) - 1], plan.sql)
+    with _translated(conn, plan.text, values) as cursor:
+        if plan.row is None:
+            cursor.execute(sql, None, prepare=False)
+            return Rows([])
+        make = plan.row
+        return Rows([make(r) for r in _fetched(cursor, sql, None, prepare=False)])
+
+
+def _fetched(
+    cursor: RawCursor[Any] | _AwaitedCursor,
+    sql: bytes,
+    values: Any,
+    *,
+    prepare: bool | None = None,
+) -> list[Any]:
     if isinstance(cursor, _AwaitedCursor):
-        return cursor.fetched(sql, values)
-    cursor.execute(sql, values)
+        return cursor.fetched(sql, values, prepare=prepare)
+    cursor.execute(sql, values, prepare=prepare)
     return cursor.fetchall()
 
 
@@ -261,19 +299,6 @@ def begin_deferred(conn: Connection) -> None:
         _set_autocommit(_driver(conn), False)
 
 
-def plan_for_values(conn: Connection) -> None:
-    """Before a statement whose best plan depends on its values (a whole group's members, a
-    whole room's memberships: from one row to 20k): a SCIM write transaction, which plans
-    generically (``driver.AsyncConnection``), plans for values from here on."""
-    if conn.dialect.name != "postgresql":
-        return
-    begin_deferred(conn)  # a write's deferred transaction is about to begin
-    driver = _driver(conn)
-    if isinstance(driver, db_driver.AsyncConnection) and driver.wants_plans_for_values():
-        with _translated(conn, "SET LOCAL plan_cache_mode TO DEFAULT", ()):
-            await_(driver.plan_for_values())
-
-
 def _set_autocommit(driver: db_driver.Connection | db_driver.AsyncConnection, value: bool) -> None:
     if isinstance(driver, db_driver.AsyncConnection):
         if not driver.set_autocommit_idle(value):
@@ -372,22 +397,28 @@ class _AwaitedCursor:
     def __init__(self, cursor: AsyncRawCursor[Any]) -> None:
         self._cursor = cursor
 
-    def execute(self, sql: bytes, values: Sequence[Any]) -> None:
-        await_(self._cursor.execute(sql, values))
+    def execute(
+        self, sql: bytes, values: Sequence[Any] | None, *, prepare: bool | None = None
+    ) -> None:
+        await_(self._cursor.execute(sql, values, prepare=prepare))
 
     def executemany(self, sql: bytes, values: Sequence[Sequence[Any]]) -> None:
         await_(self._cursor.executemany(sql, values))
 
-    def fetched(self, sql: bytes, values: Sequence[Any]) -> list[Any]:
+    def fetched(
+        self, sql: bytes, values: Sequence[Any] | None, *, prepare: bool | None = None
+    ) -> list[Any]:
         """Execute and fetch in one trip through the event loop (each costs a greenlet
         switch each way, about a tenth of a statement's CPU)."""
-        return await_(_execute_fetch(self._cursor, sql, values))
+        return await_(_execute_fetch(self._cursor, sql, values, prepare))
 
     def close(self) -> None:
         """Nothing to do (SQLAlchemy closes a cursor after an error): a client-side cursor
         holds no server resource, and the connection keeps this one for its next statement."""
 
 
-async def _execute_fetch(cursor: AsyncRawCursor[Any], sql: bytes, values: Sequence[Any]) -> Any:
-    await cursor.execute(sql, values)
+async def _execute_fetch(
+    cursor: AsyncRawCursor[Any], sql: bytes, values: Sequence[Any] | None, prepare: bool | None
+) -> Any:
+    await cursor.execute(sql, values, prepare=prepare)
     return await cursor.fetchall()

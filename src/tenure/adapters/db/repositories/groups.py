@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.adapters.db.prebuilt import Prebuilt, plan_for_values
+from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TENANT, Bound, TenantRepository, tenant
 from tenure.adapters.db.repositories.member_changes import (
     ADD_LIVE_HELD_PG,
@@ -114,12 +114,7 @@ class GroupRepository(TenantRepository):
             .where(self.scoped(groups), groups.c.id == group.id)
             .values(deleted_at=group.deleted_at, updated_at=group.updated_at, version=group.version)
         )
-        plan_for_values(self.conn)  # every member: from one row to 20k
-        self.conn.execute(
-            delete(group_members).where(
-                self.scoped(group_members), group_members.c.group_id == group.id
-            )
-        )
+        self.run(_DELETE_MEMBERS, group_id=group.id)
 
     def search(
         self,
@@ -145,11 +140,7 @@ class GroupRepository(TenantRepository):
         return found
 
     def member_ids(self, group_id: str) -> set[str]:
-        stmt = select(group_members.c.user_id).where(
-            self.scoped(group_members), group_members.c.group_id == group_id
-        )
-        plan_for_values(self.conn)  # every member: from one row to 20k
-        return set(self.conn.scalars(stmt))
+        return set(self.run(_MEMBER_IDS, group_id=group_id).scalars())
 
     def present(self, group_id: str, user_ids: Iterable[str]) -> set[str]:
         """Which of ``user_ids`` are members now (an indexed look-up, not a list scan)."""
@@ -366,9 +357,12 @@ _MEMBERS = Prebuilt(
     .order_by(group_members.c.group_id, group_members.c.added_at, group_members.c.user_id),
     for_values=True,  # every member: from one row to 20k
 )
+_OF_GROUP = (tenant(group_members), group_members.c.group_id == bindparam("group_id"))
 _MEMBERS_OF = Prebuilt(
     select(group_members.c.user_id)
-    .where(tenant(group_members), group_members.c.group_id == bindparam("group_id"))
+    .where(*_OF_GROUP)
     .order_by(group_members.c.added_at, group_members.c.user_id),
     for_values=True,
 )
+_MEMBER_IDS = Prebuilt(select(group_members.c.user_id).where(*_OF_GROUP), for_values=True)
+_DELETE_MEMBERS = Prebuilt(delete(group_members).where(*_OF_GROUP), for_values=True)

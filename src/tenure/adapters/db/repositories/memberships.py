@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
 
-from tenure.adapters.db.prebuilt import Prebuilt, plan_for_values
+from tenure.adapters.db.prebuilt import Prebuilt
 from tenure.adapters.db.repositories.base import TENANT, TenantRepository, tenant
 from tenure.adapters.db.repositories.standing import active_rows, collect_standing, standing_rows
 from tenure.adapters.db.rows import to_membership, to_period
@@ -95,11 +95,11 @@ class MembershipRepository(TenantRepository):
         return [to_membership(r) for r in self.conn.execute(stmt)]
 
     def of_room(self, room_id: str, *, status: str | None = None) -> list[Membership]:
-        stmt = select(memberships).where(self.scoped(memberships), memberships.c.room_id == room_id)
         if status:
-            stmt = stmt.where(memberships.c.status == status)
-        plan_for_values(self.conn)  # every membership of the room: from one row to 20k
-        return [to_membership(r) for r in self.conn.execute(stmt)]
+            rows = self.run(_OF_ROOM_WITH_STATUS, room_id=room_id, status=status)
+        else:
+            rows = self.run(_OF_ROOM, room_id=room_id)
+        return [to_membership(r) for r in rows]
 
     def page(
         self,
@@ -345,3 +345,10 @@ def _of_people(rows: Callable[[ColumnElement[bool]], Select[Any]], dialect: str)
 
 
 _OPEN_PERIOD = Prebuilt(insert(membership_periods).inline())  # period ids are not read back
+# Every membership of a room, or those with one status: from one row to 20k.
+_IN_ROOM = (tenant(memberships), memberships.c.room_id == bindparam("room_id"))
+_OF_ROOM = Prebuilt(select(memberships).where(*_IN_ROOM), for_values=True)
+_OF_ROOM_WITH_STATUS = Prebuilt(
+    select(memberships).where(*_IN_ROOM, memberships.c.status == bindparam("status")),
+    for_values=True,
+)
