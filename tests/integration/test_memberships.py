@@ -114,8 +114,12 @@ def test_deleting_user_or_group_keeps_history_inactive(client: TestClient, tenan
     b.add(ed, fay)
     assert client.delete(f"{SCIM}/Users/{ed}", headers=tenant.scim).status_code == 204
     assert b.memberships(ed)[0]["periods"][-1]["end_reason"] == "user_deleted"
+    before = client.get(f"{SCIM}/Users/{fay}", headers=tenant.scim).json()
+    assert [g["value"] for g in before["groups"]] == [b.group_id]
     assert client.delete(f"{SCIM}/Groups/{b.group_id}", headers=tenant.scim).status_code == 204
     assert b.memberships(fay)[0]["periods"][-1]["end_reason"] == "group_deleted"
+    after = client.get(f"{SCIM}/Users/{fay}", headers=tenant.scim).json()
+    assert not after.get("groups")  # the group's members went with it
     room = client.get(f"{API}/rooms/{b.room_id}", headers=tenant.admin).json()
     assert room["group_id"] is None and room["name"] == "Audit Committee"
 

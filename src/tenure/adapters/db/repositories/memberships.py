@@ -94,12 +94,8 @@ class MembershipRepository(TenantRepository):
         stmt = stmt.order_by(memberships.c.created_at, memberships.c.id)
         return [to_membership(r) for r in self.conn.execute(stmt)]
 
-    def of_room(self, room_id: str, *, status: str | None = None) -> list[Membership]:
-        if status:
-            rows = self.run(_OF_ROOM_WITH_STATUS, room_id=room_id, status=status)
-        else:
-            rows = self.run(_OF_ROOM, room_id=room_id)
-        return [to_membership(r) for r in rows]
+    def of_room(self, room_id: str, *, status: str) -> list[Membership]:
+        return [to_membership(r) for r in self.run(_OF_ROOM, room_id=room_id, status=status)]
 
     def page(
         self,
@@ -345,10 +341,11 @@ def _of_people(rows: Callable[[ColumnElement[bool]], Select[Any]], dialect: str)
 
 
 _OPEN_PERIOD = Prebuilt(insert(membership_periods).inline())  # period ids are not read back
-# Every membership of a room, or those with one status: from one row to 20k.
-_IN_ROOM = (tenant(memberships), memberships.c.room_id == bindparam("room_id"))
-_OF_ROOM = Prebuilt(select(memberships).where(*_IN_ROOM), for_values=True)
-_OF_ROOM_WITH_STATUS = Prebuilt(
-    select(memberships).where(*_IN_ROOM, memberships.c.status == bindparam("status")),
-    for_values=True,
+_OF_ROOM = Prebuilt(
+    select(memberships).where(
+        tenant(memberships),
+        memberships.c.room_id == bindparam("room_id"),
+        memberships.c.status == bindparam("status"),
+    ),
+    for_values=True,  # every membership of the room with one status: from one row to 20k
 )
