@@ -22,7 +22,7 @@ from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.kept import kept_for
 from tenure.adapters.db.prebuilt import Prebuilt, execute, open_mode
 from tenure.adapters.db.repositories.base import TENANT, tenant
-from tenure.adapters.db.repositories.groups import _MEMBERS_OF
+from tenure.adapters.db.repositories.groups import _MEMBERS, _MEMBERS_OF
 from tenure.adapters.db.tables import users
 from tenure.settings import Settings
 from tenure.web.app import create_app
@@ -147,9 +147,12 @@ def body_ids(body: dict[str, Any]) -> list[str]:
     return [m["value"] for m in body["members"]]
 
 
-def test_a_statement_sent_with_its_values_reads_awkward_text_as_it_is(pg_url: str) -> None:
+def test_a_statement_sent_with_its_values_reads_awkward_text_and_lists_as_they_are(
+    pg_url: str,
+) -> None:
     """The values are written in as psycopg's literals: quotes, backslashes and the like
-    reach PostgreSQL as data, inside a SCIM write transaction and in a read."""
+    reach PostgreSQL as data, and a list as an array, inside a SCIM write transaction and in
+    a read."""
     tenant = make_tenant(pg_url)
     app = create_app(Settings(database_url=pg_url, db_pool_size=1))
     names = ["o'brien", "back\\slash", "dollar $1 sign", "semi; colon --", 'quote"s']
@@ -159,25 +162,37 @@ def test_a_statement_sent_with_its_values_reads_awkward_text_as_it_is(pg_url: st
             r = client.post("/scim/v2/Users", json=user_body(name), headers=tenant.scim)
             assert r.status_code == 201, r.text
             made[name] = r.json()["id"]
+        ids = list(made.values())
+        groups = {}
+        for name, members in (("Board", ids[:2]), ("Audit", ids[1:])):
+            r = client.post("/scim/v2/Groups", json=group_body(name, members), headers=tenant.scim)
+            assert r.status_code == 201, r.text
+            groups[r.json()["id"]] = members
         runtime = client.app.state.runtime  # type: ignore[attr-defined]
         kept = kept_for(runtime.loop_engine.sync_engine)
 
-        def read(write: bool) -> list[list[Any]]:
+        def read(write: bool) -> tuple[list[list[Any]], list[Any]]:
             conn = kept.take()
             transaction = conn.begin()  # as a unit of work does: its end rolls psycopg back
             try:
                 open_mode(conn, write=write)
-                return [
+                by_name = [
                     list(execute(conn, _BY_NAME, {TENANT: tenant.org_id, "name": n})) for n in names
                 ]
+                of_groups = {TENANT: tenant.org_id, "group_ids": list(groups)}
+                return by_name, list(execute(conn, _MEMBERS, of_groups))
             finally:
                 transaction.rollback()
                 kept.give(conn)
 
         assert client.portal is not None
         for write in (True, False):
-            found = client.portal.call(greenlet_spawn, read, write)
+            found, members = client.portal.call(greenlet_spawn, read, write)
             assert [[row.id for row in rows] for rows in found] == [[made[n]] for n in names]
+            listed: dict[str, set[str]] = {g: set() for g in groups}
+            for group_id, user_id in members:
+                listed[group_id].add(user_id)
+            assert listed == {g: set(m) for g, m in groups.items()}
 
 
 _BY_NAME = Prebuilt(
