@@ -115,6 +115,7 @@ def run_reference(rows: list[Row], sizes: Sizes, only: set[str], log_dir: Path) 
                 workloads.group_bulk_add(t, sizes.ref_group_members)
             if "single" in only:
                 workloads.single_add_remove(t, sizes.small_group, sizes.ref_group_members)
+                workloads.full_replace(t, sizes.small_group)
             if "listing" in only:
                 workloads.group_listing(t, sizes.groups, sizes.group_size)
     except (ServerFailed, OSError) as exc:
@@ -215,6 +216,7 @@ def _rest_of_tenure(t: Target, sizes: Sizes, only: set[str]) -> None:
         if t.run.startswith("tenure/postgresql"):
             _round_trip_rows(t.rows, t.run)
         workloads.single_add_remove(t, sizes.small_group, sizes.group_members)
+        workloads.full_replace(t, sizes.small_group)
     if "listing" in only:
         workloads.group_listing(t, sizes.groups, sizes.group_size)
     if "sync" in only:

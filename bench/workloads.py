@@ -14,6 +14,7 @@ from bench.scim import (
     create_group,
     external_id,
     group_payload,
+    patch,
     remove_member,
     resource_id,
     user_name,
@@ -182,6 +183,28 @@ def single_add_remove(t: Target, small: int, large: int) -> None:
                     f"group of {size:,}",
                     r,
                 )
+
+
+def full_replace(t: Target, size: int) -> None:
+    """Workload 4, for information: Okta's full replace of a group's members (a PATCH
+    ``replace`` of ``members``) that swaps one member, in a group of ``size``. The server
+    reads the current members to find who leaves; the rounds alternate between two lists."""
+    ops = t.sizes.single_ops
+    t.ensure_population(size + 2)
+    base = t.pop.ids[:size]
+    lists = (base, [*base[1:], t.pop.ids[size]])
+    with t.client() as client:
+        gid = create_group(client, f"bench-replace-{t.pop.prefix}", base)
+    result = Result(planned=ops)
+
+    def task(client: LeanClient, i: int, _: Result) -> None:
+        members = lists[(i + 1) % 2]
+        body = patch({"op": "replace", "path": "members", "value": [{"value": m} for m in members]})
+        timed(client, Req("PATCH", f"/Groups/{gid}", body), result)
+
+    run_tasks(t.scim_url, t.token, task, ops, 1, t.sizes.budget_s)
+    result.elapsed = sum(result.latencies)  # sequential: the loop's time for this alone
+    t.record("replace.okta", "4 full replace (okta), one swapped", f"group of {size:,}", result)
 
 
 def group_listing(t: Target, groups: int, size: int) -> None:
