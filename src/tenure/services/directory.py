@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from tenure.adapters.db.uow import SqlUnitOfWork
@@ -128,7 +129,7 @@ def audit_page(
             before_id=before,
             limit=limit + 1,
         )
-    rows, after = one_page(rows, limit)
+    rows, after = one_page(rows, limit, itemgetter("id"))
     items = [
         {
             "id": r["id"],

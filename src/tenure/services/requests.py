@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from tenure.adapters.db.uow import SqlUnitOfWork
@@ -99,7 +100,7 @@ def list_requests(
     before = cursor_id(cursor)
     with uow:
         read = uow.restores.requests(status=status, before=before, limit=limit + 1)
-    rows, after = one_page(read, limit)
+    rows, after = one_page(read, limit, itemgetter("id"))
     return [_dict(r) for r in rows], after
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from tenure.adapters.db.uow import SqlUnitOfWork
@@ -234,7 +235,8 @@ def list_restores(
 ) -> tuple[list[dict[str, Any]], str | None]:
     before = cursor_id(cursor)
     with uow:
-        rows, after = one_page(uow.restores.page(before=before, limit=limit + 1), limit)
+        read = uow.restores.page(before=before, limit=limit + 1)
+    rows, after = one_page(read, limit, itemgetter("id"))
     return [_record(r) for r in rows], after
 
 

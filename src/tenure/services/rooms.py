@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from tenure.adapters.db.uow import SqlUnitOfWork
@@ -20,7 +21,7 @@ from tenure.domain.membership import (
     new_membership,
 )
 from tenure.services import lifecycle
-from tenure.services.views import MembershipView, membership_views, org_dict, room_dict
+from tenure.services.views import MembershipView, membership_views, one_page, org_dict, room_dict
 
 ROOM_FIELDS = {"name", "readd_policy", "reinstate_window_days", "default_role", "group_id"}
 ORG_FIELDS = {"readd_policy", "reinstate_window_days", "self_service_restore"}
@@ -76,12 +77,16 @@ def resolve_room(uow: SqlUnitOfWork, ref: str) -> Room:
     raise NotFound(f"no room with id or name {ref!r}")
 
 
-def list_rooms(uow: SqlUnitOfWork, after: str | None, limit: int) -> list[dict[str, Any]]:
+def list_rooms(
+    uow: SqlUnitOfWork, after: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of rooms, and the cursor of the next page (None on the last)."""
     after = cursor_id(after)
     with uow:
         org = lifecycle.organisation(uow)
         counts = uow.memberships.active_counts_by_room()
-        return [room_dict(r, org, counts.get(r.id, 0)) for r in uow.rooms.page(after, limit)]
+        found, next_cursor = one_page(uow.rooms.page(after, limit + 1), limit, attrgetter("id"))
+        return [room_dict(r, org, counts.get(r.id, 0)) for r in found], next_cursor
 
 
 def get_room(uow: SqlUnitOfWork, room_id: str) -> dict[str, Any]:
@@ -176,7 +181,8 @@ def list_memberships(
     status: str | None = None,
     after: str | None = None,
     limit: int = 100,
-) -> list[MembershipView]:
+) -> tuple[list[MembershipView], str | None]:
+    """A page of memberships, and the cursor of the next page (None on the last)."""
     if status is not None and status not in (Status.ACTIVE.value, Status.INACTIVE.value):
         raise InvalidInput("status must be 'active' or 'inactive'")
     after = cursor_id(after)
@@ -185,10 +191,11 @@ def list_memberships(
             _room(uow, room_id)
         if user_id is not None and uow.users.get(user_id, include_deleted=True) is None:
             raise NotFound(f"user {user_id} not found")
-        found = uow.memberships.page(
-            room_id=room_id, user_id=user_id, status=status, after=after, limit=limit
+        read = uow.memberships.page(
+            room_id=room_id, user_id=user_id, status=status, after=after, limit=limit + 1
         )
-        return membership_views(uow, found)
+        found, next_cursor = one_page(read, limit, attrgetter("id"))
+        return membership_views(uow, found), next_cursor
 
 
 def get_membership(uow: SqlUnitOfWork, membership_id: str) -> MembershipView:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -13,15 +13,17 @@ from tenure.domain.directory import Room
 from tenure.domain.membership import Membership
 from tenure.domain.organisation import Organisation
 
-_Row = TypeVar("_Row", bound=Mapping[str, Any])
+_Row = TypeVar("_Row")
 
 
-def one_page(rows: Sequence[_Row], limit: int, key: str = "id") -> tuple[list[_Row], str | None]:
+def one_page(
+    rows: Sequence[_Row], limit: int, key: Callable[[_Row], Any]
+) -> tuple[list[_Row], str | None]:
     """A page of a list read one row past ``limit``: its first ``limit`` rows, and the cursor
     of the next page (the ``key`` of the last row kept), or None when nothing is left."""
     page = list(rows[:limit])
     more = len(rows) > limit and page
-    return page, (str(page[-1][key]) if more else None)
+    return page, (str(key(page[-1])) if more else None)
 
 
 def iso(moment: datetime | None) -> str | None:

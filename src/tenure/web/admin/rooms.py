@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 
 from tenure.domain.errors import InvalidInput
 from tenure.services import directory, history, rooms
-from tenure.services.views import one_page
 from tenure.web.admin.deps import Org
 from tenure.web.admin.route import AdminRoute
 from tenure.web.admin.schemas import (
@@ -30,12 +29,6 @@ router = APIRouter(route_class=AdminRoute)
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-def page(items: list[dict[str, Any]], limit: int, key: str = "id") -> dict[str, Any]:
-    """``{"items": [...], "next": cursor}``; ``next`` is null on the last page."""
-    kept, after = one_page(items, limit, key)
-    return {"items": kept, "next": after}
-
-
 @router.get("/organisation", tags=["organisation"])
 def get_organisation(ctx: Org) -> dict[str, Any]:
     """The organisation and its room policies."""
@@ -51,7 +44,8 @@ def patch_organisation(ctx: Org, body: OrganisationPatch) -> dict[str, Any]:
 
 @router.get("/rooms", tags=["rooms"])
 def list_rooms(ctx: Org, limit: Limit = 100, cursor: str | None = None) -> dict[str, Any]:
-    return page(rooms.list_rooms(ctx.uow(write=False), cursor, limit + 1), limit)
+    items, nxt = rooms.list_rooms(ctx.uow(write=False), cursor, limit)
+    return {"items": items, "next": nxt}
 
 
 @router.post("/rooms", status_code=201, tags=["rooms"])
@@ -82,15 +76,15 @@ def room_memberships(
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    views = rooms.list_memberships(
+    views, nxt = rooms.list_memberships(
         ctx.uow(write=False),
         room_id=room_id,
         user_id=user_id,
         status=status,
         after=cursor,
-        limit=limit + 1,
+        limit=limit,
     )
-    return page([v.as_dict() for v in views], limit)
+    return {"items": [v.as_dict() for v in views], "next": nxt}
 
 
 @router.post("/rooms/{room_id}/memberships", status_code=201, tags=["memberships"])
@@ -107,10 +101,10 @@ def add_membership(ctx: Org, room_id: str, body: MembershipCreate) -> dict[str, 
 def user_memberships(
     ctx: Org, user_id: str, status: str | None = None, limit: Limit = 100, cursor: str | None = None
 ) -> dict[str, Any]:
-    views = rooms.list_memberships(
-        ctx.uow(write=False), user_id=user_id, status=status, after=cursor, limit=limit + 1
+    views, nxt = rooms.list_memberships(
+        ctx.uow(write=False), user_id=user_id, status=status, after=cursor, limit=limit
     )
-    return page([v.as_dict() for v in views], limit)
+    return {"items": [v.as_dict() for v in views], "next": nxt}
 
 
 @router.get("/memberships/{membership_id}", tags=["memberships"])

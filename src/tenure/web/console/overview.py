@@ -32,7 +32,7 @@ def drift_counts(report: dict[str, Any]) -> list[tuple[str, str, int]]:
 @router.get("/")
 def overview(request: Request, ctx: Acting) -> Response:
     org = rooms.get_organisation(ctx.uow(write=False))
-    listed = rooms.list_rooms(ctx.uow(write=False), None, ROOMS_SHOWN + 1)
+    listed, next_rooms = rooms.list_rooms(ctx.uow(write=False), None, ROOMS_SHOWN)
     pending, more = requests.list_requests(ctx.uow(write=False), "pending", None, 99)
     report = drift.report(ctx.uow(write=False))
     return render(
@@ -40,8 +40,8 @@ def overview(request: Request, ctx: Acting) -> Response:
         "overview.html",
         title="Overview",
         org=org,
-        rooms=listed[:ROOMS_SHOWN],
-        more_rooms=len(listed) > ROOMS_SHOWN,
+        rooms=listed,
+        more_rooms=next_rooms is not None,
         pending=len(pending),
         more_pending=more is not None,
         drift=drift_counts(report),

@@ -20,7 +20,7 @@ STATUSES = ("pending", "approved", "rejected")
 
 
 def _room_names(ctx: Console) -> dict[str, str]:
-    return {r["id"]: r["name"] for r in rooms.list_rooms(ctx.uow(write=False), None, 500)}
+    return {r["id"]: r["name"] for r in rooms.list_rooms(ctx.uow(write=False), None, 500)[0]}
 
 
 def _support_only(ctx: Console) -> None:

@@ -83,7 +83,7 @@ def restore_form(
         if email
         else None
     )
-    listed = rooms.list_rooms(ctx.uow(write=False), None, 500)
+    listed = rooms.list_rooms(ctx.uow(write=False), None, 500)[0]
     return render(
         request,
         "restore_find.html",
@@ -127,7 +127,7 @@ def restore(
 @router.get("/restores")
 def restore_list(request: Request, ctx: Acting, cursor: str | None = None) -> Response:
     items, nxt = restores.list_restores(ctx.uow(write=False), cursor, RESTORES_PAGE)
-    names = {r["id"]: r["name"] for r in rooms.list_rooms(ctx.uow(write=False), None, 500)}
+    names = {r["id"]: r["name"] for r in rooms.list_rooms(ctx.uow(write=False), None, 500)[0]}
     return render(
         request,
         "restores.html",

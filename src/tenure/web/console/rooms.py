@@ -31,11 +31,10 @@ def room_page(
     room = rooms.get_room(ctx.uow(write=False), room_id)
     org = rooms.get_organisation(ctx.uow(write=False))
     wanted = status if status in STATUSES else None
-    views = rooms.list_memberships(
-        ctx.uow(write=False), room_id=room_id, status=wanted, after=cursor, limit=PAGE + 1
+    views, nxt = rooms.list_memberships(
+        ctx.uow(write=False), room_id=room_id, status=wanted, after=cursor, limit=PAGE
     )
-    members = [v.as_dict() for v in views[:PAGE]]
-    nxt = members[-1]["id"] if len(views) > PAGE and members else None
+    members = [v.as_dict() for v in views]
     return render(
         request,
         "room.html",
