@@ -284,6 +284,35 @@ def test_the_console_takes_a_typed_rooms_address_to_the_rooms_and_refuses_a_bad_
         client.cookies.clear()
 
 
+def test_the_console_names_every_room_where_it_lists_rooms_by_id(
+    client: TestClient, tenant: Tenant
+) -> None:
+    """The restore form offers each room by name, and the restore requests name theirs."""
+    b = board(client, tenant)
+    b.user("ada@example.com")
+    made = {}
+    for name in ("Remuneration", "Nominations"):
+        r = client.post(f"{API}/rooms", headers=tenant.admin, json={"name": name})
+        assert r.status_code == 201, r.text
+        made[r.json()["id"]] = name
+    filed = client.post(
+        f"{API}/restore-requests",
+        headers=tenant.admin,
+        json={"email": "ada@example.com", "room": "Nominations", "note": "please"},
+    )
+    client.cookies.set("tenure_key", tenant.admin_key)
+    try:
+        form = client.get("/restore")
+        assert form.status_code == 200, form.text
+        for room_id, name in made.items():
+            assert f'<option value="{room_id}">{name}</option>' in form.text
+        assert filed.status_code == 201, filed.text
+        listed = client.get("/requests")
+        assert listed.status_code == 200 and "<td>Nominations</td>" in listed.text
+    finally:
+        client.cookies.clear()
+
+
 def test_health_check_answers_without_credentials(client: TestClient) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}

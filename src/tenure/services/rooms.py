@@ -89,6 +89,12 @@ def list_rooms(
         return [room_dict(r, org, counts.get(r.id, 0)) for r in found], next_cursor
 
 
+def room_names(uow: SqlUnitOfWork) -> dict[str, str]:
+    """Every room's name by its id: what a list of memberships, requests or drift shows."""
+    with uow:
+        return uow.rooms.names()
+
+
 def get_room(uow: SqlUnitOfWork, room_id: str) -> dict[str, Any]:
     with uow:
         org = lifecycle.organisation(uow)

@@ -22,7 +22,7 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 @router.get("/drift")
 def drift_page(request: Request, ctx: Acting) -> Response:
     report = drift.report(ctx.uow(write=False))
-    names = {r["id"]: r["name"] for r in rooms.list_rooms(ctx.uow(write=False), None, 500)[0]}
+    names = rooms.room_names(ctx.uow(write=False))
     total = sum(len(v) for v in report.values())
     return render(
         request,
@@ -65,7 +65,7 @@ def restore_batch(
     """A dry run renders what would happen (it changes nothing); the real thing redirects."""
     result = _batch(ctx, room_id, since, until, reason, dry_run == "1")
     if result["dry_run"]:
-        names = {r["id"]: r["name"] for r in rooms.list_rooms(ctx.uow(write=False), None, 500)[0]}
+        names = rooms.room_names(ctx.uow(write=False))
         return render(
             request,
             "batch.html",

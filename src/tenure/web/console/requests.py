@@ -19,10 +19,6 @@ PAGE = 50
 STATUSES = ("pending", "approved", "rejected")
 
 
-def _room_names(ctx: Console) -> dict[str, str]:
-    return {r["id"]: r["name"] for r in rooms.list_rooms(ctx.uow(write=False), None, 500)[0]}
-
-
 def _support_only(ctx: Console) -> None:
     if not ctx.is_support:
         raise Forbidden("only platform support decides restore requests")
@@ -43,7 +39,7 @@ def request_list(
         statuses=STATUSES,
         next_cursor=nxt,
         cursor=cursor,
-        rooms=_room_names(ctx),
+        rooms=rooms.room_names(ctx.uow(write=False)),
     )
 
 
@@ -55,7 +51,7 @@ def request_page(request: Request, ctx: Acting, request_id: str) -> Response:
         "request.html",
         title="Restore request",
         item=item,
-        rooms=_room_names(ctx),
+        rooms=rooms.room_names(ctx.uow(write=False)),
         may_decide=ctx.is_support,
     )
 

@@ -83,14 +83,13 @@ def restore_form(
         if email
         else None
     )
-    listed = rooms.list_rooms(ctx.uow(write=False), None, 500)[0]
     return render(
         request,
         "restore_find.html",
         title="Find what to restore",
         email=email or "",
         room=room or "",
-        rooms=listed,
+        rooms=rooms.room_names(ctx.uow(write=False)),
         candidates=found,
     )
 
@@ -127,7 +126,7 @@ def restore(
 @router.get("/restores")
 def restore_list(request: Request, ctx: Acting, cursor: str | None = None) -> Response:
     items, nxt = restores.list_restores(ctx.uow(write=False), cursor, RESTORES_PAGE)
-    names = {r["id"]: r["name"] for r in rooms.list_rooms(ctx.uow(write=False), None, 500)[0]}
+    names = rooms.room_names(ctx.uow(write=False))
     return render(
         request,
         "restores.html",

@@ -60,8 +60,10 @@ class RoomRepository(TenantRepository):
         stmt = stmt.order_by(rooms.c.id).limit(limit)
         return [to_room(r) for r in self.conn.execute(stmt)]
 
-    def all(self) -> list[Room]:
-        return [to_room(r) for r in self.conn.execute(select(rooms).where(self.scoped(rooms)))]
+    def names(self) -> dict[str, str]:
+        """Every room's name by its id, in id order."""
+        stmt = select(rooms.c.id, rooms.c.name).where(self.scoped(rooms)).order_by(rooms.c.id)
+        return {row.id: row.name for row in self.conn.execute(stmt)}
 
     def _values(self, room: Room) -> dict[str, Any]:
         return {
