@@ -151,15 +151,21 @@ def main(argv: list[str] | None = None) -> int:
     status, t0 = 0, time.perf_counter()
     progress(f"logs and SQLite files in {run_dir}")
     try:
-        if not args.no_ceiling and only & {"create", "lookup"}:
-            run_ceiling(rows, sizes, run_dir)
+        if not args.no_ceiling and not backends and only & {"create", "lookup"}:
+            run_ceiling(rows, sizes, run_dir)  # Tenure's runs read it themselves, around theirs
         if not args.no_reference and only & {"create", "lookup", "bulk_add", "single", "listing"}:
             run_reference(rows, sizes, only, run_dir)
         for backend in backends:
-            run_tenure(rows, sizes, only, backend, workers, run_dir, not args.no_analyze)
-        if not args.no_ceiling and backends and only & {"create", "lookup"}:
-            # Read again after Tenure's runs: the machine's speed drifts over minutes.
-            run_ceiling(rows, sizes, run_dir, " (again, after Tenure)")
+            run_tenure(
+                rows,
+                sizes,
+                only,
+                backend,
+                workers,
+                run_dir,
+                not args.no_analyze,
+                not args.no_ceiling,
+            )
     except KeyboardInterrupt:
         status, meta["interrupted"] = 130, True
         progress("interrupted: stopping servers, writing what was measured")

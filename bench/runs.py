@@ -77,14 +77,22 @@ def _failed(rows: list[Row], kind: str, run: str, exc: Exception) -> None:
     )
 
 
-def run_ceiling(rows: list[Row], sizes: Sizes, log_dir: Path, when: str = "") -> None:
-    """The ceiling's two workloads; ``when`` names a later reading (the ratios take the
-    highest reading, so a slow moment of the machine never makes Tenure's share look larger)."""
+def run_ceiling(
+    rows: list[Row], sizes: Sizes, log_dir: Path, near: str = "", when: str = ""
+) -> None:
+    """The ceiling's two workloads. ``near`` names the Tenure run the reading brackets and
+    ``when`` says before or after it: Tenure's ratios take the higher of the two readings around
+    its own rows, so a slow moment of the machine never makes Tenure's share look larger, and
+    a fast one minutes away never makes it look smaller."""
     srv = ceiling_server(log_dir)
+    label = f" ({when} {near})" if near else ""
     try:
         with running(srv, "/ping"):
             t = Target("ceiling", "ceiling", srv, srv.root_url, "", sizes, Population("x"), rows)
-            workloads.ceiling(t, sizes.ceiling_requests, when)
+            before = len(rows)
+            workloads.ceiling(t, sizes.ceiling_requests, label)
+            for row in rows[before:]:
+                row.extra["near"] = near
     except (ServerFailed, OSError) as exc:
         _failed(rows, "ceiling", "ceiling", exc)
     finally:
@@ -132,8 +140,11 @@ def run_tenure(
     workers: list[int],
     run_dir: Path,
     analyze: bool,
+    ceiling: bool = True,
 ) -> None:
-    """One backend: a fresh database, then a server per worker count (see ``--workers``)."""
+    """One backend: a fresh database, then a server per worker count (see ``--workers``);
+    with ``ceiling``, the ceiling is read just before and just after each run's creates and
+    look-ups."""
     try:
         db_url = pg.prepare_database(backend, run_dir)
         adm = admin.provision(db_url)
@@ -145,7 +156,7 @@ def run_tenure(
         analyzer = pg.Analyzer()
         progress("autovacuum is off: the bench runs its ANALYZE before each workload instead")
     try:
-        _tenure_runs(rows, sizes, only, backend, workers, run_dir, db_url, adm, analyzer)
+        _tenure_runs(rows, sizes, only, backend, workers, run_dir, db_url, adm, analyzer, ceiling)
     finally:
         if analyzer is not None:
             rows.append(
@@ -170,8 +181,10 @@ def _tenure_runs(
     db_url: str,
     adm: admin.Admin,
     analyzer: pg.Analyzer | None,
+    ceiling: bool,
 ) -> None:
     pop = Population("p")
+    bracket = ceiling and bool(only & {"create", "lookup"})
     # The most workers first, the fewest last: each run creates and looks up, and only the
     # last runs the other workloads. So every run looks up the same directory, before any
     # group exists (a user's groups are part of each look-up's answer).
@@ -197,10 +210,14 @@ def _tenure_runs(
                     settle=analyzer.analyze if analyzer is not None else None,
                     catch_up=analyzer.catch_up if analyzer is not None else None,
                 )
+                if bracket:
+                    run_ceiling(rows, sizes, run_dir, run, "before")
                 if "create" in only:
                     workloads.create_users(t, f"c{w}")
                 if "lookup" in only:
                     workloads.lookups(t, sizes.lookup_users)
+                if bracket:
+                    run_ceiling(rows, sizes, run_dir, run, "after")
                 if w == counts[-1]:
                     _rest_of_tenure(t, sizes, only)
         except (ServerFailed, OSError) as exc:

@@ -60,16 +60,15 @@ def lookup_rps(rows: list[Row], **where: str) -> Figure:
     return Figure(done / elapsed if elapsed else None, "no time")
 
 
-def ceiling(rows: list[Row], key: str) -> Figure:
-    """The ceiling's highest reading without errors (it is read before and after Tenure's
-    runs): a slow moment of the machine must not make Tenure's share look larger."""
-    readings = [
-        f
-        for r in rows
-        if r.key == key and r.server == CEIL["server"]
-        for f in [figure([r], key, "rps", **CEIL)]
-        if f.value is not None
-    ]
+def ceiling(rows: list[Row], key: str, run: str | None = None) -> Figure:
+    """The ceiling's highest reading without errors among those taken around ``run``'s rows
+    (just before and just after them), or among all when none was: the machine's speed drifts
+    over minutes, so Tenure is compared with the ceiling of the same minutes, and a slow
+    moment must not make its share look larger."""
+    ours = [r for r in rows if r.key == key and r.server == CEIL["server"]]
+    if run is not None and any(r.extra.get("near") == run for r in ours):
+        ours = [r for r in ours if r.extra.get("near") == run]
+    readings = [f for r in ours for f in [figure([r], key, "rps", **CEIL)] if f.value is not None]
     if not readings:
         return figure(rows, key, "rps", **CEIL)  # says why there is none
     return max(readings, key=lambda f: f.value or 0.0)
@@ -99,13 +98,13 @@ def targets(rows: list[Row]) -> tuple[list[str], list[Verdict]]:
                 "creates",
                 figure(rows, "create", "rps", **me),
                 figure(rows, "create", "rps", **REF),
-                ceiling(rows, "ceiling.post"),
+                ceiling(rows, "ceiling.post", run),
             ),
             (
                 "look-ups",
                 lookup_rps(rows, **me),
                 lookup_rps(rows, **REF),
-                ceiling(rows, "ceiling.get"),
+                ceiling(rows, "ceiling.get", run),
             ),
         ):
             if _row(rows, "create" if label == "creates" else "lookup.userName", **me) is None:
