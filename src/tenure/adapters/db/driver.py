@@ -29,16 +29,29 @@ depend on its values (all the members of one group: from one to 20k rows) is sen
 values written in, unprepared, so PostgreSQL plans it for them in any mode
 (``prebuilt._once_for_values``). ``LOCAL`` ends with the transaction: reads, in autocommit,
 keep PostgreSQL's default.
+
+Their waits to read (every round trip) go through a watch the event loop keeps on the socket
+while the connection is in use (``_Watch``), not psycopg's reader, timer and future added and
+taken away at each one: on the twelfth machine a query's client CPU 42 → 29 µs, look-ups 12 %
+less server CPU (``docs/performance.md``). The watch comes off before the socket can close
+(``close``, a lost connection, the pool taking the connection back) and whenever psycopg's own
+wait runs (a wait to write, a timeout, an interrupted query, which psycopg cancels in the
+server): a watch left on a closed descriptor would leave deaf whatever socket is given that
+number next, the loop's own HTTP connections included.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import psycopg
 from psycopg import errors, generators, pq
 from psycopg.abc import PQGen
+from psycopg.waiting import READY_R, WAIT_R, Wait
+
+RV = TypeVar("RV")
 
 _Cursor = TypeVar("_Cursor", psycopg.RawCursor[Any], psycopg.AsyncRawCursor[Any])
 _BEGIN_GENERIC = b"BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
@@ -74,12 +87,138 @@ class Connection(_KeepsCursor[psycopg.RawCursor[Any]], _KeepsPrepared, psycopg.C
     _cursor_class = psycopg.RawCursor
 
 
+class _Watch:
+    """The event loop's watch on a connection's socket, kept from one wait to the next.
+
+    psycopg's wait adds a reader to the loop, a timer and a future at every wait, and takes
+    the reader and the timer away again: two ``epoll_ctl`` calls and a timer per round trip to
+    the database. Here the reader stays while the connection is in use, and each wait only
+    hands it a future. Readable with nobody waiting (the server closed an idle connection), it
+    stops watching; the next wait watches again.
+
+    uvloop stops watching a socket that reports an error (a connection reset) for good,
+    without calling back. So every ``CHECK_EVERY`` seconds a wait still unanswered since the
+    last check is answered anyway: the connection reads what is there (the error, for a reset
+    socket) or, finding nothing, waits again. One timer per connection, not one per wait.
+    """
+
+    __slots__ = ("fileno", "future", "loop", "seen", "timer")
+    CHECK_EVERY = 0.1
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fileno: int) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = loop
+        self.fileno = fileno
+        self.future: asyncio.Future[None] | None = None
+        self.seen: asyncio.Future[None] | None = None
+        loop.add_reader(fileno, self._readable)
+        self.timer = loop.call_later(self.CHECK_EVERY, self._check)
+
+    def wait(self) -> asyncio.Future[None]:
+        assert self.loop is not None
+        future = self.future = self.loop.create_future()
+        return future
+
+    def _readable(self) -> None:
+        future, self.future = self.future, None
+        if future is None or future.done():
+            self.stop()
+        else:
+            future.set_result(None)
+
+    def _check(self) -> None:
+        future = self.future
+        if future is not None and future is self.seen:
+            self._readable()
+        self.seen = future
+        if self.loop is not None:
+            self.timer = self.loop.call_later(self.CHECK_EVERY, self._check)
+
+    def stop(self) -> None:
+        loop, self.loop = self.loop, None
+        self.timer.cancel()
+        if loop is not None and not loop.is_closed():
+            loop.remove_reader(self.fileno)
+
+
+class _Resumed:
+    """A psycopg generator handed back to psycopg's own wait in the middle: its next step
+    raises ``error`` if there is one (psycopg then cancels the interrupted query), and the one
+    after goes on from ``state``, where the generator waits."""
+
+    __slots__ = ("error", "gen", "state")
+
+    def __init__(self, gen: PQGen[Any], state: Wait, error: BaseException | None = None) -> None:
+        self.gen, self.error = gen, error
+        self.state: Wait | None = state
+
+    def __iter__(self) -> _Resumed:
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+    def send(self, value: Any) -> Any:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        if self.state is not None:
+            state, self.state = self.state, None
+            return state
+        return self.gen.send(value)
+
+
 class AsyncConnection(
     _KeepsCursor[psycopg.AsyncRawCursor[Any]], _KeepsPrepared, psycopg.AsyncConnection[Any]
 ):
-    """A connection whose waits go through the event loop (SCIM)."""
+    """A connection whose waits go through the event loop (SCIM), its socket watched from one
+    wait to the next (:class:`_Watch`)."""
 
     _cursor_class = psycopg.AsyncRawCursor
+    _watch: _Watch | None = None
+
+    async def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
+        """Waits to read through the watch kept on the socket (:class:`_Watch`); anything else
+        (a wait to write, a timeout, an interrupted query) through psycopg's own wait."""
+        if timeout is not None:
+            self.stop_watching()
+            return await super().wait(gen, interval, timeout)
+        try:
+            state = next(gen)
+            while state == WAIT_R:
+                await self._until_readable()
+                state = gen.send(READY_R)
+        except StopIteration as done:
+            if self.pgconn.status != pq.ConnStatus.OK:  # libpq closed the socket
+                self.stop_watching()
+            return done.value  # type: ignore[no-any-return]
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit) as error:
+            self.stop_watching()
+            return await super().wait(_Resumed(gen, state, error), interval)  # type: ignore[arg-type]
+        except BaseException:
+            self.stop_watching()
+            raise
+        self.stop_watching()  # a wait to write: a large statement fills the socket's buffer
+        return await super().wait(_Resumed(gen, state), interval)  # type: ignore[arg-type]
+
+    def _until_readable(self) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        watch = self._watch
+        if watch is None or watch.loop is not loop:
+            if watch is not None:
+                watch.stop()
+            watch = self._watch = _Watch(loop, self.pgconn.socket)
+        return watch.wait()
+
+    def stop_watching(self) -> None:
+        """Take the watch off the socket: before the socket closes, and whenever psycopg's
+        own wait is to add its reader."""
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
+
+    async def close(self) -> None:
+        self.stop_watching()
+        await super().close()
 
     def _start_query(self) -> PQGen[None]:
         if self._autocommit or self.pgconn.transaction_status != pq.TransactionStatus.IDLE:

@@ -67,6 +67,14 @@ def make_loop_engine(url: str, *, pool_size: int = 8) -> AsyncEngine | None:
     engine = create_async_engine(url, **options, pool_reset_on_return=None)
     _deferring(engine.sync_engine)
     keep_connections(engine.sync_engine, recycle=POOL_RECYCLE_SECONDS)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle(_dbapi_conn: Any, record: Any) -> None:
+        # A connection in the pool is closed or renewed by the pool: its socket unwatched.
+        conn = record.driver_connection
+        if isinstance(conn, driver.AsyncConnection):
+            conn.stop_watching()
+
     return engine
 
 
