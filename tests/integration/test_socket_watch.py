@@ -56,6 +56,16 @@ async def _end_session(dsn: str, pid: int) -> None:
         await other.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
+async def _next_connection_is_heard(dsn: str, fd: int) -> None:
+    after = await AsyncConnection.connect(dsn, autocommit=True)
+    try:
+        assert after.pgconn.socket == fd  # the same descriptor, handed out again
+        for n in range(3):
+            assert await _one(after, f"SELECT {n}") == n
+    finally:
+        await after.close()
+
+
 def test_an_interrupted_query_is_cancelled_in_the_server_and_the_connection_goes_on(
     pg_url: str, no_checks: None
 ) -> None:
@@ -114,13 +124,7 @@ def test_a_session_the_server_ended_while_idle_leaves_nothing_for_the_next_conne
         with pytest.raises(psycopg.OperationalError):
             await _one(conn)
         await conn.close()
-        after = await AsyncConnection.connect(dsn, autocommit=True)
-        try:
-            assert after.pgconn.socket == fd  # the same descriptor, handed out again
-            for n in range(3):
-                assert await _one(after, f"SELECT {n}") == n
-        finally:
-            await after.close()
+        await _next_connection_is_heard(dsn, fd)
 
     _on_uvloop(check)
 
@@ -140,13 +144,9 @@ def test_a_session_the_server_ended_during_a_query_leaves_nothing_for_the_next_c
         await _end_session(dsn, conn.info.backend_pid)
         with pytest.raises(psycopg.OperationalError):
             await sleeping
-        after = await AsyncConnection.connect(dsn, autocommit=True)
         try:
-            assert after.pgconn.socket == fd
-            for n in range(3):
-                assert await _one(after, f"SELECT {n}") == n
+            await _next_connection_is_heard(dsn, fd)
         finally:
-            await after.close()
             await conn.close()
 
     _on_uvloop(check)
