@@ -32,12 +32,12 @@ keep PostgreSQL's default.
 
 Their waits to read (every round trip) go through a watch the event loop keeps on the socket
 while the connection is in use (``_Watch``), not psycopg's reader, timer and future added and
-taken away at each one: on the twelfth machine a query's client CPU 42 → 29 µs, look-ups 12 %
-less server CPU (``docs/performance.md``). The watch comes off before the socket can close
-(``close``, a lost connection, the pool taking the connection back) and whenever psycopg's own
-wait runs (a wait to write, a timeout, an interrupted query, which psycopg cancels in the
-server): a watch left on a closed descriptor would leave deaf whatever socket is given that
-number next, the loop's own HTTP connections included.
+taken away at each one: on the twelfth machine a query's client CPU 42 → 29 µs, and 8 to 12 %
+less server CPU per look-up (``docs/performance.md``). The watch comes off before the socket
+can close (``close``, a lost connection, the pool taking the connection back) and whenever
+psycopg's own wait runs (a wait to write, a timeout, an interrupted query, which psycopg
+cancels in the server): a watch left on a closed descriptor would leave deaf whatever socket
+is given that number next, the loop's own HTTP connections included.
 """
 
 from __future__ import annotations
