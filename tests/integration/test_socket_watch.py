@@ -222,6 +222,28 @@ def test_a_connection_given_back_to_the_pool_is_no_longer_watched(
     _on_uvloop(check)
 
 
+def test_an_idle_connection_leaves_the_loop_asleep(pg_url: str) -> None:
+    """Its watch's check lapses once no wait is left (the loop is not woken ten times a
+    second per pooled connection), and the next wait starts it again."""
+    dsn = _dsn(pg_url)
+
+    async def check() -> None:
+        conn = await AsyncConnection.connect(dsn, autocommit=True)
+        try:
+            assert await _one(conn) == 1
+            watch = conn._watch
+            assert watch is not None and watch.timer is not None
+            await asyncio.sleep(3 * _Watch.CHECK_EVERY)
+            assert watch.timer is None and conn._watch is watch
+            # a wait longer than two checks: answered early and waiting again, not lost
+            assert await _one(conn, "SELECT 7 FROM pg_sleep(0.25)") == 7
+            assert watch.timer is not None  # a wait came, and the check with it
+        finally:
+            await conn.close()
+
+    _on_uvloop(check)
+
+
 def test_a_connection_goes_on_under_a_later_event_loop(pg_url: str, no_checks: None) -> None:
     dsn = _dsn(pg_url)
     conns: list[AsyncConnection] = []

@@ -99,7 +99,8 @@ class _Watch:
     uvloop stops watching a socket that reports an error (a connection reset) for good,
     without calling back. So every ``CHECK_EVERY`` seconds a wait still unanswered since the
     last check is answered anyway: the connection reads what is there (the error, for a reset
-    socket) or, finding nothing, waits again. One timer per connection, not one per wait.
+    socket) or, finding nothing, waits again. One timer per connection while it has waits, not
+    one per wait; a connection with none lets it lapse, and its next wait starts it again.
     """
 
     __slots__ = ("fileno", "future", "loop", "seen", "timer")
@@ -110,12 +111,14 @@ class _Watch:
         self.fileno = fileno
         self.future: asyncio.Future[None] | None = None
         self.seen: asyncio.Future[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
         loop.add_reader(fileno, self._readable)
-        self.timer = loop.call_later(self.CHECK_EVERY, self._check)
 
     def wait(self) -> asyncio.Future[None]:
         assert self.loop is not None
         future = self.future = self.loop.create_future()
+        if self.timer is None:
+            self.timer = self.loop.call_later(self.CHECK_EVERY, self._check)
         return future
 
     def _readable(self) -> None:
@@ -126,16 +129,17 @@ class _Watch:
             future.set_result(None)
 
     def _check(self) -> None:
-        future = self.future
+        future, self.timer = self.future, None
         if future is not None and future is self.seen:
-            self._readable()
+            self._readable()  # unanswered since the last check
         self.seen = future
-        if self.loop is not None:
+        if self.loop is not None and future is not None:
             self.timer = self.loop.call_later(self.CHECK_EVERY, self._check)
 
     def stop(self) -> None:
         loop, self.loop = self.loop, None
-        self.timer.cancel()
+        if self.timer is not None:
+            self.timer.cancel()
         if loop is not None and not loop.is_closed():
             loop.remove_reader(self.fileno)
 
