@@ -10,44 +10,21 @@ no unexpected error: a 500 fails the test that caused it.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tenure.adapters.db.migrate import upgrade
 from tests.conftest import BACKENDS, database_for, make_tenant
+from tests.e2e.processes import cli, free_port, serve, wait_until_serving
 
-VENV_BIN = Path(sys.executable).parent
-TENURE = str(VENV_BIN / "tenure")
 SCIM_PATH = "/scim/v2"
-STARTUP_DEADLINE_SECONDS = 60.0  # a start-up timeout, not an assertion on speed
-
-
-def _cli(database_url: str, *args: str) -> Any:
-    """Run ``tenure ARGS --json`` against the database and return its parsed output."""
-    env = {**os.environ, "TENURE_DATABASE_URL": database_url}
-    done = subprocess.run(
-        [TENURE, *args, "--json"], env=env, capture_output=True, text=True, check=False, timeout=60
-    )
-    assert done.returncode == 0, f"tenure {' '.join(args)} failed: {done.stderr}"
-    return json.loads(done.stdout)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -95,28 +72,6 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def _wait_until_serving(process: subprocess.Popen[bytes], url: str, token: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"tenure serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            answer = httpx.get(
-                f"{url}/ServiceProviderConfig",
-                timeout=2.0,
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        except httpx.TransportError:
-            time.sleep(0.1)
-            continue
-        if answer.status_code == 200:
-            return
-        time.sleep(0.1)
-    pytest.fail(
-        f"tenure serve did not answer within {STARTUP_DEADLINE_SECONDS}s:\n{log.read_text()}"
-    )
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -127,27 +82,21 @@ def server(
     env = {**os.environ, "TENURE_DATABASE_URL": database_url}
     upgrade(database_url)  # what `tenure db upgrade` runs, without another interpreter start-up
 
-    port = _free_port()
+    port = free_port()
     root = f"http://127.0.0.1:{port}"
     log_path = folder / "server.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [TENURE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+    process = serve(env, port, log_path)
     # The operator's steps, while the server boots: an organisation and its SCIM token.
     try:
-        org = _cli(database_url, "org", "create", "E2E Board")
-        issued = _cli(database_url, "token", "create", org["id"])
+        org = cli(database_url, "org", "create", "E2E Board")
+        issued = cli(database_url, "token", "create", org["id"])
     except BaseException:
         process.kill()
         process.wait(timeout=15)
         raise
     tenant = Tenant(root + SCIM_PATH, issued["token"], org["id"])
     try:
-        _wait_until_serving(process, tenant.base_url, tenant.token, log_path)
+        wait_until_serving(process, tenant.base_url, tenant.token, log_path)
         yield Server(request.param, database_url, root, process, log_path, tenant)
     finally:
         process.terminate()
