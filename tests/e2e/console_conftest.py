@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import httpx
 import pytest
 
 from tests.conftest import database_for
+from tests.e2e.processes import free_port, serve
 
 TENURE = str(Path(sys.executable).parent / "tenure")
 BACKENDS = ("sqlite", "postgresql")
@@ -80,12 +80,6 @@ def cli(database_url: str, *commands: tuple[str, ...]) -> list[Any]:
 def fresh_postgres() -> str:
     """A fresh console test database for this run; fails (never skips) without PostgreSQL."""
     return database_for("postgresql", Path("."), "console")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -158,13 +152,7 @@ def _start(backend: str, folder: Path) -> Started:
     database_url = sqlite_url if backend == "sqlite" else fresh_postgres()
     port = free_port()
     log_path = folder / "server.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [TENURE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, "TENURE_DATABASE_URL": database_url},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+    process = serve({**os.environ, "TENURE_DATABASE_URL": database_url}, port, log_path)
     return Started(backend, database_url, f"http://127.0.0.1:{port}", log_path, process)
 
 

@@ -7,15 +7,11 @@ show the service turns lost races into the serial outcome, not into errors).
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,23 +19,10 @@ import psycopg
 import pytest
 
 from tests.conftest import database_for
+from tests.e2e.processes import TENURE, cli, free_port, serve
 
-TENURE = str(Path(sys.executable).parent / "tenure")
 PROCESSES = 3
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str) -> Any:
-    done = subprocess.run(
-        [TENURE, *args, "--json"], env=env, capture_output=True, text=True, check=True, timeout=60
-    )
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -48,22 +31,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     url = database_for("postgresql", tmp_path_factory.mktemp("race"), "race")
     env = {**os.environ, "TENURE_DATABASE_URL": url}
     subprocess.run([TENURE, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
-    org = _cli(env, "org", "create", "Race Board")
-    token = _cli(env, "token", "create", org["id"])["token"]
-    support = _cli(env, "apikey", "create", "--role", "support")["key"]
-    servers, urls, logs = [], [], []
+    org = cli(url, "org", "create", "Race Board")
+    token = cli(url, "token", "create", org["id"])["token"]
+    support = cli(url, "apikey", "create", "--role", "support")["key"]
+    servers, urls = [], []
     for _ in range(PROCESSES):
-        port = _port()
-        log = (tmp_path_factory.mktemp("log") / "server.log").open("wb")
-        logs.append(log)
-        servers.append(
-            subprocess.Popen(
-                [TENURE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
+        port = free_port()
+        servers.append(serve(env, port, tmp_path_factory.mktemp("log") / "server.log"))
         urls.append(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 60
     for root in urls:
@@ -85,8 +59,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             proc.terminate()
         for proc in servers:
             proc.wait(timeout=30)
-        for log in logs:
-            log.close()
 
 
 def _scim(cluster: dict[str, Any], i: int) -> httpx.Client:
