@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,7 +18,7 @@ import psycopg
 import pytest
 
 from tests.conftest import database_for
-from tests.e2e.processes import TENURE, cli, free_port, serve
+from tests.e2e.processes import TENURE, cli, free_port, serve, wait_until_serving
 
 PROCESSES = 3
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -34,24 +33,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     org = cli(url, "org", "create", "Race Board")
     token = cli(url, "token", "create", org["id"])["token"]
     support = cli(url, "apikey", "create", "--role", "support")["key"]
-    servers, urls = [], []
+    servers, urls, logs = [], [], []
     for _ in range(PROCESSES):
         port = free_port()
-        servers.append(serve(env, port, tmp_path_factory.mktemp("log") / "server.log"))
+        logs.append(tmp_path_factory.mktemp("log") / "server.log")
+        servers.append(serve(env, port, logs[-1]))
         urls.append(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 60
-    for root in urls:
-        while True:
-            try:
-                httpx.get(
-                    f"{root}/scim/v2/ServiceProviderConfig",
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    for process, root, log in zip(servers, urls, logs, strict=True):
+        wait_until_serving(process, f"{root}/scim/v2", token, log)
     try:
         yield {"urls": urls, "token": token, "support": support, "org": org["id"], "db": url}
     finally:
