@@ -22,6 +22,7 @@ import uvloop
 from tenure.adapters.db.driver import AsyncConnection, _Watch
 from tenure.adapters.db.engine import make_loop_engine
 from tests.integration.pg_only import pg_url
+from tests.integration.test_lost_connection import _drop_connections
 
 __all__ = ["pg_url"]  # fixtures
 
@@ -51,9 +52,16 @@ async def _one(conn: psycopg.AsyncConnection, sql: str = "SELECT 1") -> object:
     return row[0] if row else None
 
 
-async def _end_session(dsn: str, pid: int) -> None:
-    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as other:
-        await other.execute("SELECT pg_terminate_backend(%s)", [pid])
+async def _watched(dsn: str) -> AsyncConnection:
+    """A connection that has made a round trip, so the loop watches its socket."""
+    conn = await AsyncConnection.connect(dsn, autocommit=True)
+    assert await _one(conn) == 1
+    return conn
+
+
+async def _end_sessions(url: str) -> None:
+    """What a restart does to the test database's sessions (off the loop: it waits for them)."""
+    assert await asyncio.to_thread(_drop_connections, url) >= 1
 
 
 async def _next_connection_is_heard(dsn: str, fd: int) -> None:
@@ -72,9 +80,8 @@ def test_an_interrupted_query_is_cancelled_in_the_server_and_the_connection_goes
     dsn = _dsn(pg_url)
 
     async def check() -> None:
-        conn = await AsyncConnection.connect(dsn, autocommit=True)
+        conn = await _watched(dsn)
         try:
-            assert await _one(conn) == 1  # watched from here on
             started = time.monotonic()
             sleeping = asyncio.ensure_future(conn.execute("SELECT pg_sleep(20)"))
             await asyncio.sleep(0.3)
@@ -116,10 +123,9 @@ def test_a_session_the_server_ended_while_idle_leaves_nothing_for_the_next_conne
     dsn = _dsn(pg_url)
 
     async def check() -> None:
-        conn = await AsyncConnection.connect(dsn, autocommit=True)
+        conn = await _watched(dsn)
         fd = conn.pgconn.socket
-        assert await _one(conn) == 1
-        await _end_session(dsn, conn.info.backend_pid)
+        await _end_sessions(pg_url)
         await asyncio.sleep(0.3)  # the socket turns readable with nobody waiting
         with pytest.raises(psycopg.OperationalError):
             await _one(conn)
@@ -136,12 +142,11 @@ def test_a_session_the_server_ended_during_a_query_leaves_nothing_for_the_next_c
     dsn = _dsn(pg_url)
 
     async def check() -> None:
-        conn = await AsyncConnection.connect(dsn, autocommit=True)
+        conn = await _watched(dsn)
         fd = conn.pgconn.socket
-        assert await _one(conn) == 1
         sleeping = asyncio.ensure_future(conn.execute("SELECT pg_sleep(20)"))
         await asyncio.sleep(0.3)
-        await _end_session(dsn, conn.info.backend_pid)
+        await _end_sessions(pg_url)
         with pytest.raises(psycopg.OperationalError):
             await sleeping
         try:
@@ -185,9 +190,8 @@ def test_a_socket_the_loop_serves_itself_after_a_watched_connection_closed_is_he
         server = await asyncio.start_server(echo, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         try:
-            conn = await AsyncConnection.connect(dsn, autocommit=True)
+            conn = await _watched(dsn)
             fd = conn.pgconn.socket
-            assert await _one(conn) == 1
             await conn.close()
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             assert writer.get_extra_info("socket").fileno() == fd
@@ -228,9 +232,8 @@ def test_an_idle_connection_leaves_the_loop_asleep(pg_url: str) -> None:
     dsn = _dsn(pg_url)
 
     async def check() -> None:
-        conn = await AsyncConnection.connect(dsn, autocommit=True)
+        conn = await _watched(dsn)
         try:
-            assert await _one(conn) == 1
             watch = conn._watch
             assert watch is not None and watch.timer is not None
             await asyncio.sleep(3 * _Watch.CHECK_EVERY)
