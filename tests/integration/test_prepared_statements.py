@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import greenlet_spawn
@@ -32,7 +33,7 @@ from tests.integration.scim_helpers import group_body, patch, user_body
 
 __all__ = ["pg_url"]  # fixtures
 
-PLANS = "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+PLANS = "SELECT name, statement, generic_plans, custom_plans FROM pg_prepared_statements"
 
 
 def _plans_on_the_scim_connection(client: TestClient) -> list[Any]:
@@ -85,6 +86,7 @@ def test_an_idps_look_up_is_planned_generically_across_a_rolled_back_request(
         p for p in plans if "user_name_ci = $" in p.statement and "LIMIT" in p.statement
     ]
     assert len(by_user_name) == 1, plans  # still prepared after the rollback
+    assert by_user_name[0].name.startswith("tenure_")  # run straight on libpq (``driver``)
     assert "OFFSET" not in by_user_name[0].statement
     assert by_user_name[0].generic_plans >= 1  # planned once, not for every name
 
@@ -319,4 +321,52 @@ def test_autocommit_is_set_at_once_only_on_an_idle_connection(pg_url: str) -> No
             await conn.close()
 
     with ThreadPoolExecutor(1) as thread:  # a loop of its own, whatever runs in this thread
+        thread.submit(asyncio.run, check()).result()
+
+
+def test_prebuilt_statements_run_by_names_of_the_connections_own(pg_url: str) -> None:
+    """A SCIM connection runs a statement straight on libpq: unnamed at its first run, then
+    prepared under a name of its own; values of other types make a statement of their own.
+    A server that forgot the names (``DEALLOCATE ALL``) costs a read nothing, and a write
+    transaction its own failure only; a transaction still to begin is left to psycopg."""
+    sql = b"SELECT $1::text || '!', $2::int"
+    names = "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'tenure%'"
+
+    async def check() -> None:
+        dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+        conn = await AsyncConnection.connect(dsn, autocommit=True)
+        try:
+            assert await conn.run_prepared(sql, ["a", 1]) == [("a!", 1)]
+            assert await (await conn.execute(names)).fetchall() == []
+            assert await conn.run_prepared(sql, ["b", 2]) == [("b!", 2)]
+            prepared = await (await conn.execute(names)).fetchall()
+            assert [(n, s.encode()) for n, s in prepared] == [("tenure_0", sql)]
+            assert await conn.run_prepared(sql, [None, 3]) == [(None, 3)]
+            assert await conn.run_prepared(sql, ["c", 3]) == [("c!", 3)]
+            assert await conn.run_prepared(b"SELECT 1 WHERE false", []) == []
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                await conn.run_prepared(b"SELECT 1 / $1::int", [0])
+
+            await conn.execute("DEALLOCATE ALL")
+            assert await conn.run_prepared(sql, ["d", 4]) == [("d!", 4)]
+
+            await conn.set_autocommit(False)
+            assert await conn.run_prepared(sql, ["e", 5]) is None  # BEGIN is psycopg's
+            await conn.execute("SELECT 1")
+            assert await conn.run_prepared(sql, ["f", 6]) == [("f!", 6)]
+            assert await conn.run_prepared(sql, ["g", 7]) == [("g!", 7)]
+            await conn.execute("DEALLOCATE ALL")
+            with pytest.raises(psycopg.errors.InvalidSqlStatementName):
+                await conn.run_prepared(sql, ["h", 8])
+            await conn.rollback()
+            await conn.execute("SELECT 1")
+            for value in range(3):
+                assert await conn.run_prepared(sql, ["i", value]) == [("i!", value)]
+            await conn.commit()
+            prepared = await (await conn.execute(names)).fetchall()
+            assert len(prepared) == 1 and prepared[0][0] not in ("tenure_0", "tenure_1")
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as thread:
         thread.submit(asyncio.run, check()).result()

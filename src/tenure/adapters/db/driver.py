@@ -38,23 +38,34 @@ can close (``close``, a lost connection, the pool taking the connection back) an
 psycopg's own wait runs (a wait to write, a timeout, an interrupted query, which psycopg
 cancels in the server): a watch left on a closed descriptor would leave deaf whatever socket
 is given that number next, the loop's own HTTP connections included.
+
+They run Tenure's prebuilt statements straight on libpq (``run_prepared``): the values dumped
+by the connection's adapters, the statement prepared under a name of the connection's own at
+its second run, the rows loaded as tuples. psycopg's cursor spent about 40 % of a statement's
+client CPU on its own bookkeeping around the same calls; a look-up's server CPU fell by about
+7 % (``docs/performance.md``). Anything else (a transaction still to begin, a statement sent
+with its values written in) goes through psycopg's cursor as before.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import psycopg
 from psycopg import errors, generators, pq
 from psycopg.abc import PQGen
+from psycopg.abc import Transformer as Adapting
+from psycopg.adapt import PyFormat, Transformer
 from psycopg.waiting import READY_R, WAIT_R, Wait
 
 RV = TypeVar("RV")
 
 _Cursor = TypeVar("_Cursor", psycopg.RawCursor[Any], psycopg.AsyncRawCursor[Any])
 _BEGIN_GENERIC = b"BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
+_NAMED_MAX = 256  # statements a SCIM connection prepares under its own names; more go by psycopg
+_OK = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 
 
 class _KeepsPrepared(psycopg.BaseConnection[Any]):
@@ -179,6 +190,12 @@ class AsyncConnection(
 
     _cursor_class = psycopg.AsyncRawCursor
     _watch: _Watch | None = None
+    # ``run_prepared``'s state, made at its first use: statement and types → name, those run
+    # once, and the transformer that dumps values and loads rows.
+    _named: dict[tuple[bytes, tuple[int, ...]], bytes] | None = None
+    _named_next = 0
+    _seen: set[tuple[bytes, tuple[int, ...]]]
+    _tx: Adapting
 
     async def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         """Waits to read through the watch kept on the socket (:class:`_Watch`); anything else
@@ -223,6 +240,73 @@ class AsyncConnection(
     async def close(self) -> None:
         self.stop_watching()
         await super().close()
+
+    async def run_prepared(self, sql: bytes, values: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+        """Run a prebuilt statement as a statement this connection prepared under its own name,
+        straight on libpq: the rows as tuples (none for a write), or None, with nothing sent,
+        when this does not apply (a transaction still to begin, a pipeline, too many
+        statements), and psycopg's cursor runs it instead.
+
+        psycopg's cursor wraps each execution in work of its own: a query object made and
+        parsed again, its cache of prepared statements looked up and kept in order, the
+        results checked and selected, the rows fetched through the cursor's state (48 of the
+        124 µs of client CPU a look-up's statement took with it, thirteenth machine). Here the
+        values are dumped by the connection's adapters as psycopg would (the same types, hence
+        the same statement and plan), and a statement is prepared at its second run, as
+        psycopg's ``prepare_threshold`` of 2 does. A unit of work runs one statement at a time
+        on its connection, so one transformer serves them all.
+        """
+        pgconn = self.pgconn
+        if self._pipeline or (
+            not self._autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE
+        ):
+            return None  # psycopg begins the transaction
+        self._check_connection_ok()
+        named = self._named
+        if named is None:
+            named, self._seen, self._tx = {}, set(), Transformer(self)
+            self._named = named
+        tx = self._tx
+        params = tx.dump_sequence(values, [PyFormat.AUTO] * len(values))
+        types, formats = tx.types or (), tx.formats
+        key = (sql, types)
+        name = named.get(key)
+        if name is not None:
+            pgconn.send_query_prepared(name, params, param_formats=formats)
+        elif key not in self._seen:
+            self._seen.add(key)  # prepared if it runs again
+            pgconn.send_query_params(sql, params, param_types=types, param_formats=formats)
+        elif len(named) < _NAMED_MAX:
+            name = b"tenure_%d" % self._named_next  # never reused: see ``_check``
+            self._named_next += 1
+            pgconn.send_prepare(name, sql, param_types=types)
+            self._check(await self.wait(generators.execute(pgconn)))
+            named[key] = name
+            pgconn.send_query_prepared(name, params, param_formats=formats)
+        else:
+            return None
+        try:
+            result = self._check(await self.wait(generators.execute(pgconn)))
+        except errors.InvalidSqlStatementName:
+            if pgconn.transaction_status != pq.TransactionStatus.IDLE or self._named is not None:
+                raise  # the transaction has failed: its unit of work ends with the error
+            return await self.run_prepared(sql, values)  # a read: again, named anew
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            return []
+        tx.set_pgresult(result)
+        rows: list[tuple[Any, ...]] = tx.load_rows(0, result.ntuples, tuple)
+        return rows
+
+    def _check(self, results: list[pq.abc.PGresult]) -> pq.abc.PGresult:
+        result = results[-1]
+        if result.status in _OK:
+            return result
+        if result.status == pq.ExecStatus.FATAL_ERROR:
+            error = errors.error_from_result(result, encoding=self.pgconn._encoding)
+            if isinstance(error, errors.InvalidSqlStatementName):
+                self._named = None  # the server forgot them (DEALLOCATE ALL): prepare anew
+            raise error
+        raise errors.InterfaceError(f"unexpected result {pq.ExecStatus(result.status).name}")
 
     def _start_query(self) -> PQGen[None]:
         if self._autocommit or self.pgconn.transaction_status != pq.TransactionStatus.IDLE:

@@ -400,7 +400,7 @@ class _AwaitedCursor:
     def execute(
         self, sql: bytes, values: Sequence[Any] | None, *, prepare: bool | None = None
     ) -> None:
-        await_(self._cursor.execute(sql, values, prepare=prepare))
+        await_(_execute_fetch(self._cursor, sql, values, prepare, rows=False))
 
     def executemany(self, sql: bytes, values: Sequence[Sequence[Any]]) -> None:
         await_(self._cursor.executemany(sql, values))
@@ -418,7 +418,17 @@ class _AwaitedCursor:
 
 
 async def _execute_fetch(
-    cursor: AsyncRawCursor[Any], sql: bytes, values: Sequence[Any] | None, prepare: bool | None
+    cursor: AsyncRawCursor[Any],
+    sql: bytes,
+    values: Sequence[Any] | None,
+    prepare: bool | None,
+    *,
+    rows: bool = True,
 ) -> Any:
+    if prepare is not False and values is not None:
+        driver = cast(db_driver.AsyncConnection, cursor.connection)
+        found = await driver.run_prepared(sql, values)
+        if found is not None:
+            return found
     await cursor.execute(sql, values, prepare=prepare)
-    return await cursor.fetchall()
+    return await cursor.fetchall() if rows else None
