@@ -328,7 +328,7 @@ def test_prebuilt_statements_run_by_names_of_the_connections_own(pg_url: str) ->
     """A SCIM connection runs a statement straight on libpq: unnamed at its first run, then
     prepared under a name of its own; values of other types make a statement of their own.
     A server that forgot the names (``DEALLOCATE ALL``) costs a read nothing, and a write
-    transaction its own failure only; a transaction still to begin is left to psycopg."""
+    transaction its own failure only; a transaction still to begin begins as psycopg's."""
     sql = b"SELECT $1::text || '!', $2::int"
     names = "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'tenure%'"
 
@@ -351,15 +351,18 @@ def test_prebuilt_statements_run_by_names_of_the_connections_own(pg_url: str) ->
             assert await conn.run_prepared(sql, ["d", 4]) == [("d!", 4)]
 
             await conn.set_autocommit(False)
-            assert await conn.run_prepared(sql, ["e", 5]) is None  # BEGIN is psycopg's
-            await conn.execute("SELECT 1")
+            assert await conn.run_prepared(sql, ["e", 5]) == [("e!", 5)]  # after BEGIN
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+            mode = await (
+                await conn.execute("SELECT current_setting('plan_cache_mode')")
+            ).fetchone()
+            assert mode == ("force_generic_plan",)
             assert await conn.run_prepared(sql, ["f", 6]) == [("f!", 6)]
             assert await conn.run_prepared(sql, ["g", 7]) == [("g!", 7)]
             await conn.execute("DEALLOCATE ALL")
             with pytest.raises(psycopg.errors.InvalidSqlStatementName):
                 await conn.run_prepared(sql, ["h", 8])
             await conn.rollback()
-            await conn.execute("SELECT 1")
             for value in range(3):
                 assert await conn.run_prepared(sql, ["i", value]) == [("i!", value)]
             await conn.commit()

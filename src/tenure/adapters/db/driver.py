@@ -43,8 +43,8 @@ They run Tenure's prebuilt statements straight on libpq (``run_prepared``): the 
 by the connection's adapters, the statement prepared under a name of the connection's own at
 its second run, the rows loaded as tuples. psycopg's cursor spent about 40 % of a statement's
 client CPU on its own bookkeeping around the same calls; a look-up's server CPU fell by about
-7 % (``docs/performance.md``). Anything else (a transaction still to begin, a statement sent
-with its values written in) goes through psycopg's cursor as before.
+7 % (``docs/performance.md``). A statement sent with its values written in goes through
+psycopg's cursor as before.
 """
 
 from __future__ import annotations
@@ -244,8 +244,8 @@ class AsyncConnection(
     async def run_prepared(self, sql: bytes, values: Sequence[Any]) -> list[tuple[Any, ...]] | None:
         """Run a prebuilt statement as a statement this connection prepared under its own name,
         straight on libpq: the rows as tuples (none for a write), or None, with nothing sent,
-        when this does not apply (a transaction still to begin, a pipeline, too many
-        statements), and psycopg's cursor runs it instead.
+        when this does not apply (a pipeline, too many statements), and psycopg's cursor runs
+        it instead. A transaction still to begin begins first, as psycopg's cursor begins it.
 
         psycopg's cursor wraps each execution in work of its own: a query object made and
         parsed again, its cache of prepared statements looked up and kept in order, the
@@ -257,11 +257,10 @@ class AsyncConnection(
         on its connection, so one transformer serves them all.
         """
         pgconn = self.pgconn
-        if self._pipeline or (
-            not self._autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE
-        ):
-            return None  # psycopg begins the transaction
+        if self._pipeline:
+            return None
         self._check_connection_ok()
+        await self.wait(self._start_query())  # BEGIN first, if a transaction is to begin
         named = self._named
         if named is None:
             named, self._seen, self._tx = {}, set(), Transformer(self)
