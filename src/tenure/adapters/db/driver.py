@@ -65,6 +65,7 @@ RV = TypeVar("RV")
 _Cursor = TypeVar("_Cursor", psycopg.RawCursor[Any], psycopg.AsyncRawCursor[Any])
 _BEGIN_GENERIC = b"BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
 _NAMED_MAX = 256  # statements a SCIM connection prepares under its own names; more go by psycopg
+_SEEN_MAX = 4096  # statements remembered as run once, to be prepared at their second run
 _OK = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 
 
@@ -273,6 +274,8 @@ class AsyncConnection(
         if name is not None:
             pgconn.send_query_prepared(name, params, param_formats=formats)
         elif key not in self._seen:
+            if len(self._seen) >= _SEEN_MAX:  # statements run once only, kept no longer
+                self._seen.clear()
             self._seen.add(key)  # prepared if it runs again
             pgconn.send_query_params(sql, params, param_types=types, param_formats=formats)
         elif len(named) < _NAMED_MAX:
