@@ -385,3 +385,27 @@ def test_a_person_with_several_past_memberships_gets_the_latest_back_and_no_new_
         3,
     ]
     assert len(b.memberships(cy)) == 4 and b.active(cy)["id"] not in {m["id"] for m in after}  # type: ignore[index]
+
+
+def test_each_room_counts_its_own_active_members_on_every_page_and_alone(
+    client: TestClient, tenant: Tenant
+) -> None:
+    finance, audit = board(client, tenant, "Finance"), board(client, tenant, "Audit")
+    ann, bo, cy = (finance.user(n) for n in ("ann", "bo", "cy"))
+    finance.add(ann, bo, cy)
+    finance.remove(cy)  # inactive: not counted
+    audit.add(ann)
+    expected = {finance.room_id: 2, audit.room_id: 1}
+
+    counted: dict[str, int] = {}
+    cursor = None
+    while True:  # one room a page: each page counts its own room
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"{API}/rooms", headers=tenant.admin, params=params).json()
+        counted.update((r["id"], r["active_members"]) for r in page["items"])
+        if (cursor := page["next"]) is None:
+            break
+    assert counted == expected
+    for room_id, n in expected.items():
+        room = client.get(f"{API}/rooms/{room_id}", headers=tenant.admin).json()
+        assert room["active_members"] == n

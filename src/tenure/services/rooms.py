@@ -84,9 +84,13 @@ def list_rooms(
     after = cursor_id(after)
     with uow:
         org = lifecycle.organisation(uow)
-        counts = uow.memberships.active_counts_by_room()
         found, next_cursor = one_page(uow.rooms.page(after, limit + 1), limit, attrgetter("id"))
+        counts = uow.memberships.active_counts_by_room([r.id for r in found])
         return [room_dict(r, org, counts.get(r.id, 0)) for r in found], next_cursor
+
+
+def _active_count(uow: SqlUnitOfWork, room: Room) -> int:
+    return uow.memberships.active_counts_by_room([room.id]).get(room.id, 0)
 
 
 def room_names(uow: SqlUnitOfWork) -> dict[str, str]:
@@ -99,7 +103,7 @@ def get_room(uow: SqlUnitOfWork, room_id: str) -> dict[str, Any]:
     with uow:
         org = lifecycle.organisation(uow)
         room = _room(uow, room_id)
-        return room_dict(room, org, uow.memberships.active_counts_by_room().get(room.id, 0))
+        return room_dict(room, org, _active_count(uow, room))
 
 
 def create_room(uow: SqlUnitOfWork, name: Any, settings: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +178,7 @@ def update_room(uow: SqlUnitOfWork, room_id: str, changes: dict[str, Any]) -> di
                 {"before": before, "after": room_dict(room)},
             )
         )
-        view = room_dict(room, org, uow.memberships.active_counts_by_room().get(room.id, 0))
+        view = room_dict(room, org, _active_count(uow, room))
         uow.commit()
         return view
 

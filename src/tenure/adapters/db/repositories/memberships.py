@@ -217,12 +217,17 @@ class MembershipRepository(TenantRepository):
         )
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
-    def active_counts_by_room(self) -> dict[str, int]:
+    def active_counts_by_room(self, room_ids: Sequence[str] | None = None) -> dict[str, int]:
+        """Active memberships per room: of the rooms named, or of every room."""
         stmt = (
             select(memberships.c.room_id, func.count())
             .where(self.scoped(memberships), memberships.c.status == "active")
             .group_by(memberships.c.room_id)
         )
+        if room_ids is not None:
+            if not room_ids:
+                return {}
+            stmt = stmt.where(memberships.c.room_id.in_(room_ids))
         return {room_id: int(n) for room_id, n in self.conn.execute(stmt)}
 
     # -- internals -----------------------------------------------------------------------
